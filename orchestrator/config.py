@@ -1,0 +1,308 @@
+"""Typed, strict model configs: one YAML a model in model_configs/.
+
+A config names the default backend and carries one section per backend that can serve the model
+(`mlx` on a Mac, `vllm` on a GPU box, `llamacpp` anywhere, `openai` for a server already running), so
+the same file serves a model on either machine (`--backend` picks another section).
+Unknown keys are refused, and every error is one line naming the file, the key path, the value and
+what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import UserError
+
+BACKEND_NAMES = ("mlx", "vllm", "llamacpp", "openai")
+BackendName = Literal["mlx", "vllm", "llamacpp", "openai"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=False)
+
+
+class Sampling(Strict):
+    temperature: float = Field(0.0, ge=0.0, le=2.0)
+    """Sampling temperature sent with every request (0 = greedy, most repeatable)."""
+    top_p: float = Field(1.0, gt=0.0, le=1.0)
+    """Nucleus sampling mass sent with every request."""
+    max_tokens: int = Field(4096, ge=1)
+    """Cap on generated tokens per turn (thinking included). mlx_lm.server defaults to 512 otherwise."""
+    seed: int | None = None
+    """Sampling seed, where the server honours one."""
+
+
+class Parameters(Strict):
+    total_b: float = Field(gt=0)
+    """Total parameters, in billions."""
+    active_b: float | None = Field(None, gt=0)
+    """Parameters active per token, in billions (MoE); defaults to total_b."""
+
+
+class Architecture(Strict):
+    """What the KV cache costs. Unknown values stay null; sizing then says it cannot tell."""
+
+    layers: int | None = Field(None, ge=1)
+    """Transformer layers in all."""
+    kv_layers: int | None = Field(None, ge=0)
+    """Layers that keep a full-context KV cache (hybrid models: only the full-attention layers)."""
+    kv_heads: int | None = Field(None, ge=1)
+    """Key/value heads per KV layer."""
+    head_dim: int | None = Field(None, ge=1)
+    """Dimension of one attention head."""
+    sliding_layers: int = Field(0, ge=0)
+    """Sliding-window layers: each keeps at most `sliding_window` tokens of KV."""
+    sliding_window: int | None = Field(None, ge=1)
+    """Window of the sliding-window layers, in tokens."""
+    sliding_kv_heads: int | None = Field(None, ge=1)
+    """KV heads of the sliding-window layers, if they differ from kv_heads."""
+    sliding_head_dim: int | None = Field(None, ge=1)
+    """Head dimension of the sliding-window layers, if it differs from head_dim."""
+    unverified: bool = False
+    """True when these figures come from secondary sources, not the model's config.json."""
+
+
+class ServerSection(Strict):
+    """What every launched backend shares."""
+
+    model: str
+    """Weights: a Hugging Face repo id, a local folder, a GGUF path, or `package:NAME/FILE` for a file
+    shipped inside an installed Python package."""
+    bits: float | None = Field(None, gt=0, le=32)
+    """Bits per weight as served (MLX 4-bit ~4.5 with scales, GGUF Q4_K_M ~4.8, bf16 16)."""
+    weights_gb: float | None = Field(None, gt=0)
+    """Real size of the weight files in GB, when known: sizing prefers it to parameters x bits."""
+    executable: list[str] | None = None
+    """Override how the server is started (argv prefix), e.g. ["python", "-m",
+    "vllm.entrypoints.openai.api_server"] for builds whose console script is missing."""
+    extra_args: list[str] = Field(default_factory=list)
+    """Extra server flags, appended verbatim."""
+    env: dict[str, str] = Field(default_factory=dict)
+    """Extra environment variables for the server process."""
+    startup_timeout_s: float = Field(600.0, gt=0)
+    """How long to wait for the server to answer a real 1-token request."""
+    chat_template: str | None = None
+    """Chat template file (relative to the config file), overriding the model's own."""
+
+
+class MlxSection(ServerSection):
+    prompt_cache_bytes: int | None = Field(None, ge=0)
+    """Cap on mlx_lm.server's prompt cache; unbounded by default, which has grown to the wired limit."""
+
+
+class VllmSection(ServerSection):
+    tool_call_parser: str
+    """vLLM tool-call parser (checked against `vllm serve --help` at launch)."""
+    reasoning_parser: str | None = None
+    """vLLM reasoning parser; null for models that do not think."""
+    max_model_len: int | None = Field(None, ge=256)
+    """Context window vLLM allocates; defaults to the config's context_length."""
+    gpu_memory_utilization: float = Field(0.9, gt=0, le=1)
+    """Share of GPU memory vLLM reserves up front."""
+    tensor_parallel_size: int = Field(1, ge=1)
+    """GPUs to shard each layer over."""
+    pipeline_parallel_size: int = Field(1, ge=1)
+    """Pipeline stages (nodes or GPUs)."""
+    distributed_executor_backend: Literal["mp", "ray"] | None = None
+    """`ray` for models spread over several machines (vLLM's multi-node path)."""
+    trust_remote_code: bool = False
+    """Pass --trust-remote-code (MiniMax M2.5, Qwen3.5)."""
+    enable_per_request_metrics: bool = False
+    """Pass --enable-per-request-metrics (newer vLLM): TTFT and tokens/s in each response."""
+
+
+class LlamacppSection(ServerSection):
+    n_gpu_layers: int | None = None
+    """Layers to offload to the GPU (-ngl); null leaves llama-server's default."""
+    parallel: int = Field(1, ge=1)
+    """Request slots (--parallel); raise it for --concurrency."""
+    threads: int | None = Field(None, ge=1)
+    """CPU threads (-t); null leaves llama-server's default."""
+
+
+class OpenaiSection(Strict):
+    """A server that is already running (Ollama, LM Studio, a remote vLLM): never started or stopped."""
+
+    base_url: str
+    """The server's OpenAI-compatible base URL, e.g. http://127.0.0.1:11434/v1."""
+    served_model: str
+    """The model name the server expects in requests."""
+    api_key_env: str | None = None
+    """Environment variable holding the API key, if the server needs one."""
+    bits: float | None = Field(None, gt=0, le=32)
+    """Bits per weight as served, for sizing."""
+    weights_gb: float | None = Field(None, gt=0)
+    """Real size of the weight files in GB, when known."""
+
+
+class ModelConfig(Strict):
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    """Short name used in results and reports."""
+    description: str = ""
+    """One line for humans."""
+    backend: BackendName
+    """The backend used unless --backend picks another section."""
+    parameters: Parameters
+    """Model size."""
+    context_length: int = Field(ge=256)
+    """Context window to serve with (tokens)."""
+    architecture: Architecture = Field(default_factory=Architecture)
+    """Attention geometry, for KV-cache sizing."""
+    thinking: Literal["none", "optional", "default_on", "always"] = "none"
+    """Whether the model thinks: never, when asked, unless told not to, or always."""
+    chat_template_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Sent with each request and to the server (e.g. {"enable_thinking": false})."""
+    sampling: Sampling = Field(default_factory=Sampling)
+    """Sampling for every request."""
+    request_timeout_s: float = Field(600.0, gt=0)
+    """Timeout of one chat request: past it the run ends as infra_error."""
+    mlx: MlxSection | None = None
+    vllm: VllmSection | None = None
+    llamacpp: LlamacppSection | None = None
+    openai: OpenaiSection | None = None
+
+    @model_validator(mode="after")
+    def _default_backend_has_section(self) -> "ModelConfig":
+        if getattr(self, self.backend) is None:
+            raise ValueError(f"backend '{self.backend}' needs a '{self.backend}:' section")
+        return self
+
+    # Set by load_config: where the file lives, for relative paths and messages.
+    _path: Path | None = None
+
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    @property
+    def active_b(self) -> float:
+        return self.parameters.active_b or self.parameters.total_b
+
+    def section(self, backend: str | None = None) -> ServerSection | OpenaiSection:
+        """The section of `backend` (default: the config's own), or a one-line UserError."""
+        name = backend or self.backend
+        if name not in BACKEND_NAMES:
+            raise UserError(f"backend '{name}' is not one of {', '.join(BACKEND_NAMES)}")
+        section = getattr(self, name)
+        if section is None:
+            where = self._path or self.name
+            have = [b for b in BACKEND_NAMES if getattr(self, b) is not None]
+            raise UserError(
+                f"{where}: no '{name}:' section; this model can be served with {', '.join(have)}"
+            )
+        return section
+
+    def with_backend(self, backend: str | None) -> "ModelConfig":
+        """A copy whose default backend is `backend` (checked)."""
+        if backend is None or backend == self.backend:
+            return self
+        self.section(backend)
+        copy = self.model_copy(update={"backend": backend})
+        copy._path = self._path
+        return copy
+
+    def resolve_path(self, value: str) -> Path:
+        """A file named in the config, relative to the config file."""
+        p = Path(value).expanduser()
+        if not p.is_absolute() and self._path is not None:
+            p = self._path.parent / p
+        return p
+
+    def config_hash(self) -> str:
+        """Identifies what was measured: the config as served (backend section included)."""
+        data = self.model_dump(mode="json")
+        blob = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+        return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
+    """Keys allowed at `loc` (the parent of an unknown key), found by walking the schema."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        ann = field.annotation
+        args = getattr(ann, "__args__", ()) or ()
+        nested = [a for a in (ann, *args) if isinstance(a, type) and issubclass(a, BaseModel)]
+        if not nested:
+            return []
+        current = nested[0]
+    return sorted(getattr(current, "model_fields", {}))
+
+
+def _one_line(path: Path | str, err: ValidationError) -> str:
+    """The first validation problem as one line: file, key path, value, what is allowed."""
+    first = err.errors()[0]
+    loc = tuple(first["loc"])
+    key = ".".join(str(p) for p in loc) or "(top level)"
+    value = first.get("input")
+    if first["type"] == "extra_forbidden":
+        allowed = _allowed_keys(ModelConfig, loc[:-1])
+        hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        did_you = f"; did you mean '{hint[0]}'?" if hint else ""
+        return f"{path}: {key}: unknown key '{loc[-1]}' (allowed: {', '.join(allowed)}){did_you}"
+    if first["type"] == "literal_error":
+        expected = first.get("ctx", {}).get("expected", "")
+        return f"{path}: {key}: '{value}' is not one of {expected.replace(' or ', ', ')}"
+    if first["type"] == "missing":
+        return f"{path}: {key}: required key is missing"
+    msg = first["msg"].removeprefix("Value error, ")
+    shown = f" '{value}'" if not isinstance(value, dict) else ""
+    return f"{path}: {key}:{shown} {msg}"
+
+
+def parse_config(data: Any, path: Path | str) -> ModelConfig:
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: expected a mapping of keys at the top level, got {type(data).__name__}")
+    try:
+        config = ModelConfig.model_validate(data)
+    except ValidationError as err:
+        raise UserError(_one_line(path, err)) from None
+    config._path = Path(path)
+    return config
+
+
+def load_config(path: str | Path) -> ModelConfig:
+    """Read and validate one model config; any problem is a one-line UserError."""
+    p = Path(path)
+    if not p.exists():
+        found = resolve_config_name(str(path))
+        if found is None:
+            raise UserError(f"{path}: no such model config; `siliconbench models list` shows the known ones")
+        p = found
+    try:
+        data = yaml.safe_load(p.read_text())
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise UserError(f"{p}:{where}: not valid YAML ({getattr(err, 'problem', err)})") from None
+    return parse_config(data, p)
+
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "model_configs"
+DEFAULT_CONFIG_NAME = "smollm2-135m"
+
+
+def config_files() -> list[Path]:
+    """Every shipped model config (the annotated example is documentation, not a model)."""
+    return sorted(p for p in CONFIG_DIR.glob("*.yaml") if p.stem != "example")
+
+
+def resolve_config_name(name: str) -> Path | None:
+    """A bare name such as `qwen3.5-27b` finds model_configs/qwen3.5-27b.yaml."""
+    candidate = CONFIG_DIR / f"{name}.yaml"
+    return candidate if candidate.exists() else None
+
+
+def default_config_path() -> Path:
+    return CONFIG_DIR / f"{DEFAULT_CONFIG_NAME}.yaml"

@@ -1,0 +1,193 @@
+"""The records written to a results folder, and the writer that appends them as the run goes.
+
+Layout of a results folder (one per `run` or `sweep`):
+
+    results/<run-id>/
+      runs.jsonl                 one RunRecord a task run (all models of a sweep)
+      turns.jsonl                one TurnRecord a turn
+      models/<model>/meta.json   snapshot: config, versions, template hash, machine, load time
+      models/<model>/server.log  the server's stdout and stderr
+      transcripts/<model>/<task>-<mode>-r<run>.json   the full conversation of one run
+
+Every line is appended and flushed as soon as it exists, so a crash loses at most the run in flight
+(its turns stay). Reports read only these files. Unknown figures are null, never a made-up 0.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Mode = Literal["raw", "harness"]
+TokenSource = Literal["server_usage", "tokenizer", "estimate"]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="allow", use_attribute_docstrings=True)
+
+
+class TurnRecord(Record):
+    model: str
+    config_hash: str
+    task: str
+    run: int
+    mode: Mode = "raw"
+    turn: int
+    """1-based."""
+    finish_reason: str | None = None
+    """`stop`, `tool_calls`, `length` (max_tokens hit, often by thinking)..."""
+    wall_s: float | None = None
+    """Request sent to last byte received."""
+    ttft_s: float | None = None
+    """Request sent to first generated token (content, reasoning or tool-call delta)."""
+    prefill_tps: float | None = None
+    """(prompt tokens - cached tokens) / ttft_s."""
+    decode_tps: float | None = None
+    """(completion tokens - 1) / (last token time - first token time)."""
+    prompt_tokens: int | None = None
+    cached_tokens: int | None = None
+    completion_tokens: int | None = None
+    server_decode_tps: float | None = None
+    """The server's own figure (llama-server timings, vLLM per-request metrics) beside ours."""
+    server_prefill_tps: float | None = None
+    thinking_tokens: int | None = None
+    thinking_tokens_source: TokenSource | None = None
+    thinking_s: float | None = None
+    """Seconds from the first to the last reasoning token."""
+    tool_calls: int = 0
+    malformed_calls: int = 0
+    server_peak_rss_bytes: int | None = None
+    """Peak RSS of the server's whole process tree during the turn."""
+    system_used_bytes: int | None = None
+    system_available_bytes: int | None = None
+    swap_used_bytes: int | None = None
+    wired_bytes: int | None = None
+    """macOS wired memory (Metal buffers can miss the RSS)."""
+    gpu_working_set_limit_bytes: int | None = None
+    gpu_used_bytes: int | None = None
+    """NVML device memory used (vLLM's reservation shows here)."""
+    kv_cache_usage_perc: float | None = None
+    warm: bool = True
+    """False for the first request a freshly started server answered."""
+    concurrency: int = 1
+    """Task runs in flight against the same server: figures under concurrency are not single-stream."""
+
+
+class RunRecord(Record):
+    model: str
+    config_hash: str
+    backend: str
+    task: str
+    tier: str
+    run: int
+    """0-based run index."""
+    mode: Mode = "raw"
+    passed: bool
+    reason: str | None
+    """None when passed, else one of trajectory.FAILURE_REASONS."""
+    turns: int
+    tool_calls: int
+    malformed_calls: int
+    wall_s: float
+    checks: list[dict[str, Any]] = []
+    """Each grader check: {"name", "passed", "detail"}."""
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    thinking_tokens: int | None = None
+    thinking_s: float | None = None
+    peak_rss_bytes: int | None = None
+    ended: str | None = None
+    """answer, max_turns or infra_error."""
+    error: str | None = None
+    """What went wrong, for infra_error runs."""
+    attempts: int = 1
+    """1 + retries after infrastructure faults."""
+    concurrency: int = 1
+    harness_rounds: int | None = None
+    """Harness mode: feedback rounds used."""
+    transcript: str | None = None
+    """Path of the transcript, relative to the results folder."""
+
+    def key(self) -> tuple[str, str, int, str]:
+        """What identifies a finished task run for --resume."""
+        return (self.config_hash, self.task, self.run, self.mode)
+
+
+class JsonlWriter:
+    """Appends one JSON object a line and flushes it to disk at once (thread-safe)."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._file = open(path, "a", encoding="utf-8")
+
+    def write(self, record: BaseModel | dict[str, Any]) -> None:
+        data = record.model_dump(mode="json") if isinstance(record, BaseModel) else record
+        line = json.dumps(data, sort_keys=False, default=str) + "\n"
+        with self._lock:
+            self._file.write(line)
+            self._file.flush()
+            os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        with self._lock:
+            self._file.close()
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Every complete line; a torn last line (crash mid-write) is skipped, not fatal."""
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return rows
+
+
+class ResultsDir:
+    """One results folder: where each file lives, and the writers for the two JSONL files."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.runs = JsonlWriter(self.root / "runs.jsonl")
+        self.turns = JsonlWriter(self.root / "turns.jsonl")
+
+    def model_dir(self, model: str) -> Path:
+        d = self.root / "models" / model
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+    def transcript_path(self, model: str, task: str, mode: str, run: int) -> Path:
+        d = self.root / "transcripts" / model
+        d.mkdir(parents=True, exist_ok=True)
+        return d / f"{task}-{mode}-r{run}.json"
+
+    def write_json(self, path: Path, data: Any) -> None:
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+        os.replace(tmp, path)
+
+    def finished_keys(self) -> set[tuple[str, str, int, str]]:
+        """Task runs already recorded (infra_error runs excluded: --resume retries them)."""
+        keys = set()
+        for row in read_jsonl(self.root / "runs.jsonl"):
+            if row.get("reason") == "infra_error":
+                continue
+            keys.add((row.get("config_hash"), row.get("task"), row.get("run"), row.get("mode", "raw")))
+        return keys
+
+    def close(self) -> None:
+        self.runs.close()
+        self.turns.close()
