@@ -1,0 +1,76 @@
+"""The `siliconbench` command: a thin typer layer over library functions.
+
+Each area registers its own verbs from a module of its own (`cli_<area>.py` with `register(app)`), so
+the CLI stays small and a missing optional area never breaks the others.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+from rich.console import Console
+
+from .errors import UserError
+
+app = typer.Typer(
+    name="siliconbench",
+    help="Which local coding model works as an agent on your machine, how fast, and at what memory cost.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+CLI_MODULES = (
+    "orchestrator.cli_run",
+    "orchestrator.cli_models",
+    "orchestrator.cli_tasks",
+    "orchestrator.cli_serve",
+    "orchestrator.cli_sweep",
+    "orchestrator.cli_report",
+    "orchestrator.cli_size",
+)
+
+
+def _register_all() -> None:
+    for name in CLI_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as err:
+            if err.name == name:  # that area is not built (yet); its verbs are simply absent
+                continue
+            raise
+        module.register(app)
+
+
+_register_all()
+
+err_console = Console(stderr=True, highlight=False)
+
+
+def main() -> None:
+    """Entry point: user mistakes are one line on stderr and exit 2, Ctrl-C exits 130."""
+    try:
+        app(standalone_mode=False)
+    except UserError as err:
+        err_console.print(f"error: {err}", markup=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err_console.print("interrupted", markup=False)
+        sys.exit(130)
+    except typer.Exit as exit_:
+        sys.exit(exit_.exit_code)
+    except Exception as err:  # click's usage errors arrive here with standalone_mode=False
+        import click
+
+        if isinstance(err, click.exceptions.ClickException):
+            err.show()
+            sys.exit(err.exit_code)
+        if isinstance(err, click.exceptions.Abort):
+            sys.exit(130)
+        raise
+
+
+if __name__ == "__main__":
+    main()
