@@ -149,8 +149,8 @@ class ModelConfig(Strict):
     """One line for humans."""
     backend: BackendName
     """The backend used unless --backend picks another section."""
-    parameters: Parameters
-    """Model size."""
+    parameters: Parameters | None = None
+    """Model size; needed for sizing, unknown for an ad-hoc `--base-url` run."""
     context_length: int = Field(ge=256)
     """Context window to serve with (tokens)."""
     architecture: Architecture = Field(default_factory=Architecture)
@@ -182,7 +182,9 @@ class ModelConfig(Strict):
         return self._path
 
     @property
-    def active_b(self) -> float:
+    def active_b(self) -> float | None:
+        if self.parameters is None:
+            return None
         return self.parameters.active_b or self.parameters.total_b
 
     def section(self, backend: str | None = None) -> ServerSection | OpenaiSection:
@@ -240,6 +242,17 @@ def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
     return sorted(getattr(current, "model_fields", {}))
 
 
+def _all_key_paths(model: type[BaseModel], prefix: str = "") -> list[str]:
+    paths = []
+    for name, field in model.model_fields.items():
+        paths.append(prefix + name)
+        args = getattr(field.annotation, "__args__", ()) or ()
+        for sub in (field.annotation, *args):
+            if isinstance(sub, type) and issubclass(sub, BaseModel):
+                paths += _all_key_paths(sub, f"{prefix}{name}.")
+    return paths
+
+
 def _one_line(path: Path | str, err: ValidationError) -> str:
     """The first validation problem as one line: file, key path, value, what is allowed."""
     first = err.errors()[0]
@@ -249,6 +262,10 @@ def _one_line(path: Path | str, err: ValidationError) -> str:
     if first["type"] == "extra_forbidden":
         allowed = _allowed_keys(ModelConfig, loc[:-1])
         hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        if not hint:  # a key put at the wrong level: `temprature` at the top means sampling.temperature
+            paths = _all_key_paths(ModelConfig)
+            near = difflib.get_close_matches(str(loc[-1]), [p.rsplit(".", 1)[-1] for p in paths], n=1)
+            hint = [p for p in paths if near and p.rsplit(".", 1)[-1] == near[0]][:1]
         did_you = f"; did you mean '{hint[0]}'?" if hint else ""
         return f"{path}: {key}: unknown key '{loc[-1]}' (allowed: {', '.join(allowed)}){did_you}"
     if first["type"] == "literal_error":
