@@ -54,10 +54,11 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except UserError as err:
-        err_console.print(f"error: {err}", markup=False)
+        # Never wrapped: the one line must stay one line whatever the terminal width.
+        err_console.print(f"error: {err}", markup=False, soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
-        err_console.print("interrupted", markup=False)
+        err_console.print("interrupted", markup=False, soft_wrap=True)
         sys.exit(130)
     except typer.Exit as exit_:
         sys.exit(exit_.exit_code)
