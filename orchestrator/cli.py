@@ -12,7 +12,7 @@ import sys
 import typer
 from rich.console import Console
 
-from .errors import UserError
+from .errors import InfraError, UserError
 
 app = typer.Typer(
     name="siliconbench",
@@ -50,13 +50,17 @@ err_console = Console(stderr=True, highlight=False)
 
 
 def main() -> None:
-    """Entry point: user mistakes are one line on stderr and exit 2, Ctrl-C exits 130."""
+    """Entry point: user mistakes are one line on stderr and exit 2, server faults exit 3, Ctrl-C 130."""
     try:
         app(standalone_mode=False)
     except UserError as err:
         # Never wrapped: the one line must stay one line whatever the terminal width.
         err_console.print(f"error: {err}", markup=False, soft_wrap=True)
         sys.exit(2)
+    except InfraError as err:
+        # A server that would not start: the message carries the command and the log's last lines.
+        err_console.print(f"server error: {err}", markup=False, soft_wrap=True)
+        sys.exit(3)
     except KeyboardInterrupt:
         err_console.print("interrupted", markup=False, soft_wrap=True)
         sys.exit(130)
