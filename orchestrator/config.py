@@ -65,6 +65,9 @@ class Architecture(Strict):
     """KV heads of the sliding-window layers, if they differ from kv_heads."""
     sliding_head_dim: int | None = Field(None, ge=1)
     """Head dimension of the sliding-window layers, if it differs from head_dim."""
+    kv_shared: bool = False
+    """True when keys and values share one cached tensor in the full-attention layers (Gemma 4's global
+    layers): sizing then counts those layers' cache once instead of twice."""
     unverified: bool = False
     """True when these figures come from secondary sources, not the model's config.json."""
 
