@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from enum import Enum
 
 import typer
@@ -38,6 +39,13 @@ def list_models() -> list[dict]:
     return rows
 
 
+def _short_path(path: str) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return path
+
+
 def register(app: typer.Typer) -> None:
     models = typer.Typer(help="The model configs in model_configs/.", no_args_is_help=True)
 
@@ -49,8 +57,10 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps({"models": rows}, indent=2))
             return
         table = Table(title="model configs")
-        for col in ("name", "backend", "also", "params (B)", "thinking", "default", "path"):
+        table.add_column("name", no_wrap=True)
+        for col in ("backend", "also", "params (B)", "thinking", "default"):
             table.add_column(col)
+        table.add_column("path", overflow="fold")
         for r in rows:
             if r.get("error"):
                 table.add_row(r["name"], "[red]invalid[/red]", "", "", "", "", r["error"])
@@ -59,7 +69,8 @@ def register(app: typer.Typer) -> None:
             params = "?" if r["parameters_b"] is None else f"{r['parameters_b']:g}"
             if r["active_b"] not in (None, r["parameters_b"]):
                 params += f" ({r['active_b']:g} active)"
-            table.add_row(r["name"], r["backend"], also, params, r["thinking"], "yes" if r["default"] else "", r["path"])
+            table.add_row(r["name"], r["backend"], also, params, r["thinking"], "yes" if r["default"] else "",
+                          _short_path(r["path"]))
         Console().print(table)
 
     app.add_typer(models, name="models")
