@@ -62,11 +62,11 @@ class ChatClient:
                     now = self.clock()
                     acc.feed(now, chunk.model_dump(exclude_unset=True))
                     if now > deadline:  # a server dripping tokens forever still ends
-                        raise InfraError(f"request took longer than {s.timeout_s:.0f} s")
+                        raise InfraError(f"request took longer than {s.timeout_s:g} s")
         except openai.APIStatusError as err:
             raise InfraError(f"server answered HTTP {err.status_code}: {_short(err.message)}") from err
         except openai.APITimeoutError as err:
-            raise InfraError(f"no answer within {s.timeout_s:.0f} s") from err
+            raise InfraError(f"no answer within {s.timeout_s:g} s") from err
         except openai.APIConnectionError as err:
             raise InfraError(f"connection failed: {_short(str(err.__cause__ or err))}") from err
         except openai.APIError as err:  # e.g. an error event inside the stream
