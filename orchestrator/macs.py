@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import platform
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import UserError
+from .machine import sysctl, mlx_working_set_bytes
 
 CATALOG_PATH = Path(__file__).resolve().parent / "data" / "macs.yaml"
 ENV_VAR = "SILICONBENCH_MACS"
@@ -132,26 +132,6 @@ def select(entries: list[MacEntry], name: str) -> list[MacEntry]:
     return found
 
 
-def _sysctl(key: str) -> str | None:
-    try:
-        out = subprocess.run(["sysctl", "-n", key], capture_output=True, text=True, timeout=5)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if out.returncode != 0:
-        return None
-    return out.stdout.strip() or None
-
-
-def mlx_working_set_bytes() -> int | None:
-    """The GPU working-set limit Metal recommends (the default wired limit), where MLX can tell."""
-    try:
-        import mlx.core as mx
-
-        return int(mx.metal.device_info()["max_recommended_working_set_size"])
-    except Exception:  # mlx missing, or built without Metal: unknown, not zero
-        return None
-
-
 def this_mac(entries: list[MacEntry], chip_brand: str | None = None, total_bytes: int | None = None,
              working_set_bytes: int | None = None) -> MacEntry | None:
     """The machine this runs on as a catalog entry, or None off a Mac.
@@ -162,7 +142,7 @@ def this_mac(entries: list[MacEntry], chip_brand: str | None = None, total_bytes
     if chip_brand is None:
         if platform.system() != "Darwin":
             return None
-        chip_brand = _sysctl("machdep.cpu.brand_string") or ""
+        chip_brand = sysctl("machdep.cpu.brand_string") or ""
     if total_bytes is None:
         import psutil
 
