@@ -60,6 +60,7 @@ def gather_configs(names: list[str], measured: dict) -> list[ModelConfig]:
 def run_size(configs: list[str], results: list[str], mac: str | None, context: str | None,
              raised_limit: bool, catalog: str | None) -> dict:
     """The library call behind the verb: returns {"rows": [...], "models": [...]}."""
+    tokens = parse_context(context)  # first: a bad number fails before any file is read
     entries = load_catalog(catalog)
     here = this_mac(entries)
     if here is not None:
@@ -67,9 +68,8 @@ def run_size(configs: list[str], results: list[str], mac: str | None, context: s
     if mac:
         entries = select(entries, mac)
     measured = read_results(results) if results else {}
-    report = size_report(gather_configs(configs, measured), options(entries), parse_context(context),
-                         raised_limit, measured)
-    report["context"] = parse_context(context) or DEFAULT_CONTEXT
+    report = size_report(gather_configs(configs, measured), options(entries), tokens, raised_limit, measured)
+    report["context"] = tokens or DEFAULT_CONTEXT
     report["overhead_gb"] = RUNTIME_OVERHEAD_GB
     return report
 

@@ -1,5 +1,7 @@
 """The Mac catalog as data: faithful to MACS.md, overridable by the user, this Mac from MLX."""
 
+import sys
+
 import pytest
 import yaml
 
@@ -89,3 +91,8 @@ def test_this_mac_takes_mlx_limit_and_bandwidth_of_its_chip_and_size():
     assert options([mine])[0].measured_wired_limit_gb == 27.5
     unknown = this_mac(entries, chip_brand="Apple M9", total_bytes=16 * GIB, working_set_bytes=None)
     assert unknown.bandwidth_gbs is None and "bandwidth_gbs" in unknown.uncertain and unknown.wired_limit_gb == {}
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="off a Mac there is no 'this Mac' entry")
+def test_no_this_mac_entry_off_a_mac():
+    assert this_mac(load_catalog()) is None
