@@ -9,7 +9,28 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from .config import ModelConfig
+
+
+KV_USAGE_METRICS = ("vllm:kv_cache_usage_perc", "vllm:gpu_cache_usage_perc")  # new name, then the old one
+
+
+def vllm_kv_cache_usage(base_url: str) -> float | None:
+    """vLLM's KV-cache use (0-1) from its Prometheus /metrics, or None where it cannot be read."""
+    try:
+        text = httpx.get(base_url.removesuffix("/v1") + "/metrics", timeout=2).text
+    except httpx.HTTPError:
+        return None
+    for name in KV_USAGE_METRICS:
+        for line in text.splitlines():
+            if line.startswith(name) and not line.startswith("#"):
+                try:
+                    return float(line.rsplit(" ", 1)[-1])
+                except ValueError:
+                    return None
+    return None
 
 
 class ManagedServer:
@@ -68,10 +89,14 @@ class ManagedServer:
             return True
 
     def mark(self) -> dict[str, Any]:
-        if self.sampler is None:
-            return {}
-        snap = self.sampler.mark()
-        return snap if isinstance(snap, dict) else vars(snap)
+        data: dict[str, Any] = {}
+        if self.sampler is not None:
+            snap = self.sampler.mark()
+            data = dict(snap if isinstance(snap, dict) else vars(snap))
+        if self.config.backend == "vllm" and self.server is not None:
+            # vLLM reserves GPU memory up front, so device memory says little: its KV-cache use does.
+            data["kv_cache_usage_perc"] = vllm_kv_cache_usage(self.server.base_url)
+        return data
 
     @property
     def peak_rss_bytes(self) -> int | None:
