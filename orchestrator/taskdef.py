@@ -1,0 +1,116 @@
+"""The ten tasks, read from tasks/<id>/task.yaml: prompt, fixture repo, canned responses, pass checks."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import UserError
+
+TASKS_DIR = Path(__file__).resolve().parent.parent / "tasks"
+TASK_ORDER = ("config_read", "read_fix_write", "todo_implementation", "error_recovery", "dependency_chain",
+              "tdd", "multi_file_investigation", "feature_addition", "security_fix", "full_debug_cycle")
+Reason = Literal["wrong_fix", "wrong_answer", "no_verification", "never_wrote", "collateral_damage"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+
+class FileCondition(Strict):
+    path: str
+    contains: str | None = None
+    """Regular expression that must match the file's content."""
+    lacks: str | None = None
+    """Regular expression that must not match the file's content."""
+
+
+class CannedResponse(Strict):
+    """What a command outside the allowlist answers (an installer, curl to the app, a service manager)."""
+
+    match: str
+    """Regular expression searched in the command line."""
+    output: str
+    """The answer while `when` holds (or always, without `when`)."""
+    when: list[FileCondition] = Field(default_factory=list)
+    """Conditions on the workspace, all required: e.g. the config holds the right port."""
+    otherwise: str | None = None
+    """The answer while `when` does not hold."""
+    exit_code: int = 0
+
+
+class Checks(Strict):
+    hidden_tests: bool = True
+    """Run hidden_tests/ (pytest) on a copy of the final workspace; all must pass."""
+    visible_tests: str | None = None
+    """A test command that passed before the run and must still pass after (else collateral_damage)."""
+    allowed_changes: list[str] | None = None
+    """Globs of files the run may create or change; anything else changed is collateral_damage."""
+    must_write: bool = True
+    must_read: list[str] = Field(default_factory=list)
+    """Files the model must have read (read_file, or cat/head/tail through run_command)."""
+    must_search: bool = False
+    """The model must have used search_code (or grep through run_command)."""
+    search_reason: Reason = "wrong_fix"
+    answer_patterns: list[str] = Field(default_factory=list)
+    """Regular expressions (case-insensitive) that must all match the final answer."""
+    tests_after_last_write: bool = False
+    """A test command ran after the last successful write."""
+
+
+class Task(Strict):
+    id: str
+    tier: Literal["basic", "intermediate", "advanced"]
+    title: str
+    prompt: str
+    visible_check: str = "pytest -q"
+    """Harness mode: the check whose failure is fed back to the model (never the hidden tests)."""
+    canned: list[CannedResponse] = Field(default_factory=list)
+    checks: Checks = Field(default_factory=Checks)
+    passes_when: str
+    """One paragraph for humans: what a pass means."""
+
+    @property
+    def folder(self) -> Path:
+        return TASKS_DIR / self.id
+
+    @property
+    def repo(self) -> Path:
+        return self.folder / "repo"
+
+    @property
+    def hidden_tests(self) -> Path:
+        return self.folder / "hidden_tests"
+
+    @property
+    def trajectories(self) -> Path:
+        return self.folder / "trajectories"
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+
+@lru_cache(maxsize=None)
+def load_task(task_id: str) -> Task:
+    path = TASKS_DIR / task_id / "task.yaml"
+    if task_id not in TASK_ORDER or not path.exists():
+        raise UserError(f"task '{task_id}' is not one of {', '.join(TASK_ORDER)}")
+    try:
+        return Task.model_validate(yaml.safe_load(path.read_text()))
+    except ValidationError as err:
+        first = err.errors()[0]
+        key = ".".join(str(p) for p in first["loc"])
+        raise UserError(f"{path}: {key}: {first['msg']}") from None
+
+
+def list_tasks() -> list[Task]:
+    return [load_task(t) for t in TASK_ORDER if (TASKS_DIR / t / "task.yaml").exists()]
+
+
+@lru_cache(maxsize=1)
+def system_prompt() -> str:
+    return (TASKS_DIR / "system_prompt.md").read_text().strip()

@@ -1,0 +1,62 @@
+"""Every task's trajectories through the real tools and graders: the reference passes, each plausible
+failing trajectory fails with the reason its file is named for (fail_<reason>[_what].json), and a
+replay gives byte-identical tool results every time."""
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from orchestrator.replay import load_trajectory, replay
+from orchestrator.taskdef import TASK_ORDER, list_tasks, load_task
+from orchestrator.trajectory import FAILURE_REASONS
+
+TASKS = [t.id for t in list_tasks()]
+
+
+def expected_reason(path: Path) -> str:
+    name = path.stem.removeprefix("fail_")
+    matches = [r for r in FAILURE_REASONS if name == r or name.startswith(r + "_")]
+    assert matches, f"{path.name}: name it fail_<reason>[_what].json with a reason from the fixed list"
+    return max(matches, key=len)
+
+
+def trajectory_cases():
+    for task_id in TASKS:
+        folder = load_task(task_id).trajectories
+        yield pytest.param(task_id, folder / "reference.json", None, id=f"{task_id}-reference")
+        for path in sorted(folder.glob("fail_*.json")):
+            yield pytest.param(task_id, path, expected_reason(path), id=f"{task_id}-{path.stem}")
+
+
+def test_all_ten_tasks_exist_in_order_with_tiers():
+    assert TASKS == list(TASK_ORDER)
+    tiers = [load_task(t).tier for t in TASKS]
+    assert tiers == ["basic"] * 3 + ["intermediate"] * 3 + ["advanced"] * 4
+
+
+@pytest.mark.parametrize("task_id", TASKS)
+def test_every_task_has_a_reference_and_two_failing_trajectories(task_id):
+    folder = load_task(task_id).trajectories
+    assert (folder / "reference.json").exists()
+    assert len(list(folder.glob("fail_*.json"))) >= 2
+
+
+@pytest.mark.parametrize("task_id, path, reason", list(trajectory_cases()))
+def test_trajectory_outcome(task_id, path, reason):
+    result = replay(load_task(task_id), load_trajectory(path))
+    failed = [c for c in result["checks"] if not c["passed"]]
+    if reason is None:
+        assert result["passed"], failed
+    else:
+        assert not result["passed"], f"{path.name} should fail"
+        assert result["reason"] == reason, (result["reason"], failed)
+
+
+@pytest.mark.parametrize("task_id", TASKS)
+def test_replays_are_byte_identical(task_id):
+    task = load_task(task_id)
+    turns = load_trajectory(task.trajectories / "reference.json")
+    with ThreadPoolExecutor(2) as pool:  # concurrently too: runs share nothing
+        first, second = pool.map(lambda _: replay(task, turns)["tool_results"], range(2))
+    assert first == second
