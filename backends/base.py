@@ -144,8 +144,9 @@ def wait_ready(proc: subprocess.Popen, base_url: str, model: str, deadline: floa
         time.sleep(0.25)
 
 
-def stop_process_group(proc: subprocess.Popen, grace_s: float = STOP_GRACE_S) -> None:
+def stop_process_group(proc: subprocess.Popen, grace_s: float | None = None) -> None:
     """SIGTERM the whole group, wait, SIGKILL the group, then any descendant that left it."""
+    grace_s = STOP_GRACE_S if grace_s is None else grace_s
     try:
         descendants = psutil.Process(proc.pid).children(recursive=True)
     except psutil.Error:

@@ -52,7 +52,10 @@ err_console = Console(stderr=True, highlight=False)
 def main() -> None:
     """Entry point: user mistakes are one line on stderr and exit 2, server faults exit 3, Ctrl-C 130."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click hands a typer.Exit's code back instead of exiting with it.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except UserError as err:
         # Never wrapped: the one line must stay one line whatever the terminal width.
         err_console.print(f"error: {err}", markup=False, soft_wrap=True)

@@ -35,13 +35,15 @@ def _pieces(text: str, size: int = 4) -> list[str]:
 
 class ScriptedModel:
     def __init__(self, scripts: dict[str, list[Turn]] | list[Turn], model: str = "scripted",
-                 final_content: str = "Done."):
+                 final_content: str = "Done.", port: int = 0):
         self.scripts = scripts
         self.model = model
         self.final_content = final_content
         self.requests: list[dict[str, Any]] = []
+        self.on_request = None
+        """Called with the number of chat requests so far (the stand-in server dies on cue with it)."""
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -103,6 +105,8 @@ class ScriptedModel:
                     return self._json(404, {"error": "not found"})
                 with model._lock:
                     model.requests.append(body)
+                    if model.on_request:
+                        model.on_request(len(model.requests))
                 turn = model.turn_for(body.get("messages") or [])
                 if turn.get("http_error"):
                     return self._json(turn["http_error"], {"error": {"message": "scripted failure"}})
