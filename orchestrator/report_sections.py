@@ -1,0 +1,251 @@
+"""The report's sections as plain tables of strings, built once from the report dict.
+
+Markdown, the rich terminal view and HTML all render these same tables, so the three cannot show
+different numbers; report.json is the dict itself and so carries every number shown here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+DASH = "—"
+"""Shown for an unknown figure: unknown is not zero."""
+GIB = 1024**3
+TIER_LABEL = {"basic": "Basic", "intermediate": "Inter.", "advanced": "Adv."}
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[list[str]]
+    title: str = ""
+    total_rows: int = 0
+    """How many rows at the end are totals (drawn apart)."""
+    left_columns: int = 1
+    """Leading columns of names (left-aligned); the rest are figures (right-aligned).
+
+    A header may hold a newline where a narrow column can break it."""
+
+
+@dataclass
+class Section:
+    title: str
+    intro: str = ""
+    tables: list[Table] = field(default_factory=list)
+    figures: list[str] = field(default_factory=list)
+    """Names of plots.py figures that belong here."""
+
+
+def num(value: float | None, digits: int = 1, suffix: str = "") -> str:
+    return DASH if value is None else f"{value:,.{digits}f}{suffix}"
+
+
+def gib(value: int | None) -> str:
+    return DASH if value is None else f"{value / GIB:.1f} GiB"
+
+
+def frac(t: dict[str, int]) -> str:
+    """passes/runs, with runs lost to infrastructure noted (they are not in the score)."""
+    if not t["runs"] and not t.get("infra_errors"):
+        return DASH
+    text = f"{t['passes']}/{t['runs']}"
+    return text + (f" (+{t['infra_errors']} infra)" if t.get("infra_errors") else "")
+
+
+def model_name(report: dict[str, Any], label: str, speed: bool = False) -> str:
+    """A model's column label; speed figures measured under concurrency say so."""
+    m = next(x for x in report["models"] if x["label"] == label)
+    return f"{label} (×{m['concurrency']} concurrent)" if speed and m["concurrency"] > 1 else label
+
+
+def labels_in(report: dict[str, Any], mode: str) -> list[str]:
+    total = report["score"][mode]["total"]
+    return [m["label"] for m in report["models"] if total[m["label"]]["runs"] or total[m["label"]]["infra_errors"]]
+
+
+def score_table(report: dict[str, Any], mode: str) -> Table:
+    """The article's table: tasks (with tier) x models, passes/runs, tier subtotals and the total."""
+    score, seed = report["score"][mode], report["seed"] if mode == "raw" else None
+    columns: list[tuple[str, Any]] = []  # (header, cell function of a row key)
+    matched = set()
+    for label in labels_in(report, mode):
+        columns.append((label, lambda key, lab=label: frac(_score_cell(score, lab, key))))
+        m = next(x for x in report["models"] if x["label"] == label)
+        if seed and m.get("seed_name"):
+            matched.add(m["seed_name"])
+            columns.append((f"{m['seed_name']}\n(article)", _seed_cell(seed, m["seed_name"])))
+    for s in (seed or {}).get("models", []):
+        if s["name"] not in matched:
+            columns.append((f"{s['name']}\n(article)", _seed_cell(seed, s["name"])))
+    rows = [[t["title"], TIER_LABEL.get(t["tier"], t["tier"])] + [f(("task", t["id"])) for _, f in columns]
+            for t in report["tasks"]]
+    totals = [[f"{TIER_LABEL.get(tier, tier)} total", ""] + [f(("tier", tier)) for _, f in columns]
+              for tier in report["tiers"]]
+    totals.append(["Total", ""] + [f(("total", None)) for _, f in columns])
+    return Table(["Task", "Tier"] + [h for h, _ in columns], rows + totals, total_rows=len(totals), left_columns=2)
+
+
+def _score_cell(score: dict, label: str, key: tuple[str, str | None]) -> dict[str, int]:
+    kind, name = key
+    if kind == "task":
+        return score["cells"][label][name]
+    return score["tiers"][label][name] if kind == "tier" else score["total"][label]
+
+
+def _seed_cell(seed: dict, name: str):
+    s = next(x for x in seed["models"] if x["name"] == name)
+
+    def cell(key: tuple[str, str | None]) -> str:
+        kind, value = key
+        if kind == "task":
+            return f"{s['passes'][value]}/{seed['runs']}" if value in s["passes"] else DASH
+        if kind == "tier":
+            return f"{s['tiers'][value]}/{seed['tier_runs'][value]}" if value in seed["tier_runs"] else DASH
+        return f"{s['total']}/{seed['tasks'] * seed['runs']}"
+    return cell
+
+
+def reliability_tables(report: dict[str, Any], mode: str) -> list[Table]:
+    rel = report["reliability"][mode]
+    labels = labels_in(report, mode)
+    ks = sorted({int(k) for lab in labels for k in rel[lab]["pass_hat_k"]})
+    head = ["Model", "pass@1", "95% CI (Wilson)"] + [f"pass^{k}" for k in ks] + ["tasks all passed"]
+    rows = []
+    for lab in labels:
+        r = rel[lab]
+        ci = r["ci95"]
+        rows.append([lab, f"{num(r['pass_at_1'], 2)} ({r['passes']}/{r['runs']})",
+                     DASH if ci is None else f"{ci[0]:.2f}–{ci[1]:.2f}"]
+                    + [num(r["pass_hat_k"].get(str(k)), 2) for k in ks]
+                    + [f"{r['tasks_all_passed']}/{r['tasks_run']}"])
+    per_task = [[t["title"]] + [_hat_cell(rel[lab]["tasks"][t["id"]]) for lab in labels] for t in report["tasks"]]
+    return [Table(head, rows, title=f"Per model ({mode})"),
+            Table(["Task"] + labels, per_task, title=f"pass^k per task, k = 1, 2, ... ({mode}); ✓ all runs passed")]
+
+
+def _hat_cell(t: dict[str, Any]) -> str:
+    if not t["runs"]:
+        return DASH
+    hats = " · ".join(num(t["pass_hat_k"][str(k)], 2) for k in range(1, t["runs"] + 1))
+    return hats + (" ✓" if t["all_passed"] else "")
+
+
+def failure_tables(report: dict[str, Any], mode: str) -> list[Table]:
+    fail = report["failures"][mode]
+    labels = labels_in(report, mode)
+    reasons: list[str] = []
+    for lab in labels:
+        reasons += [r for r in fail[lab]["reasons"] if r not in reasons]
+    rows = [[r] + [str(fail[lab]["reasons"].get(r, 0)) for lab in labels] for r in reasons]
+    rows += [["runs scored (failed)"] + [f"{fail[lab]['runs']} ({fail[lab]['failed']})" for lab in labels],
+             ["turns per run"] + [num(fail[lab]["turns_per_run"]) for lab in labels],
+             ["tool calls per run"] + [num(fail[lab]["tool_calls_per_run"]) for lab in labels],
+             ["malformed calls (per run)"] + [f"{fail[lab]['malformed_calls']} ({num(fail[lab]['malformed_per_run'], 2)})"
+                                              for lab in labels]]
+    by_task = [[t["title"]] + [", ".join(f"{r} ×{n}" for r, n in fail[lab]["by_task"][t["id"]].items()) or DASH
+                               for lab in labels] for t in report["tasks"]]
+    return [Table(["Primary reason"] + labels, rows, title=f"Failure reasons ({mode})", total_rows=4),
+            Table(["Task"] + labels, by_task, title=f"Failure reasons per task ({mode})")]
+
+
+def infra_table(report: dict[str, Any]) -> Table | None:
+    if not report["infra_errors"]:
+        return None
+    rows = [[e["label"], e["task"], e["mode"], str(e["run"]), str(e["attempts"] or DASH), e["error"] or DASH]
+            for e in report["infra_errors"]]
+    return Table(["Model", "Task", "Mode", "Run", "Attempts", "Error"], rows,
+                 title="Runs lost to infra_error (not in any score)")
+
+
+def performance_tables(report: dict[str, Any]) -> list[Table]:
+    perf, labels = report["performance"], [m["label"] for m in report["models"]]
+    names = [model_name(report, lab, speed=True) for lab in labels]
+    speed = [[name, num(p["load_s"]), num(p["ttft_median_s"], 2), num(p["ttft_p90_s"], 2),
+              num(p["decode_tps_median"]), num(p["prefill_tps_median"]), str(p["warm_turns"])]
+             for name, p in zip(names, (perf[lab] for lab in labels))]
+    cost = [[name, gib(p["memory_after_load_bytes"]), gib(p["peak_rss_bytes"]), gib(p["peak_gpu_bytes"]),
+             num(p["wall_s_total"], 0), f"{p['passes']}", num(p["score_per_hour"]), num(p["score_per_gib"], 2)]
+            for name, p in zip(names, (perf[lab] for lab in labels))]
+    per_task = [[t["title"]] + [num(perf[lab]["wall_s_per_task"][t["id"]]) for lab in labels]
+                for t in report["tasks"]]
+    mode = report["primary_mode"]
+    return [Table(["Model", "load s", "TTFT median s", "TTFT p90 s", "decode tok/s", "prefill tok/s", "warm turns"],
+                  speed, title="Speed (medians over warm turns)"),
+            Table(["Model", "after load", "peak RSS", "peak GPU", f"wall s ({mode})", "passes", "passes / hour",
+                   "passes / GiB"], cost, title=f"Memory, and score per hour and per GiB ({mode} runs)"),
+            Table(["Task"] + names, per_task, title=f"Wall time per run, seconds (mean per task, {mode})")]
+
+
+def _think(s: dict[str, Any]) -> str:
+    if s["tokens_mean"] is None:
+        return DASH
+    text = f"{s['tokens_mean']:,.0f} tok"
+    if s["seconds_mean"] is not None:
+        text += f" · {s['seconds_mean']:.1f} s"
+    return text + (f" ({s['runs_known']}/{s['runs']} known)" if s["runs_known"] < s["runs"] else "")
+
+
+def thinking_tables(report: dict[str, Any]) -> list[Table]:
+    think, labels = report["thinking"], [m["label"] for m in report["models"]]
+    head = ["Model", "thinking share of generated", "per run", "passed runs", "failed runs"]
+    rows = [[lab, num(None if t["share"] is None else 100 * t["share"], 0, "%"), _think(t),
+             _think(t["passed"]), _think(t["failed"])] for lab, t in ((lab, think[lab]) for lab in labels)]
+    per_task = [[t["title"]] + [_think(think[lab]["tasks"][t["id"]]) for lab in labels] for t in report["tasks"]]
+    return [Table(head, rows, title=f"Thinking per run, mean ({report['primary_mode']} runs)"),
+            Table(["Task"] + labels, per_task, title="Thinking per task: mean tokens · seconds per run")]
+
+
+def _signed(value: float | None, digits: int = 1, suffix: str = "") -> str:
+    return DASH if value is None else f"{value:+,.{digits}f}{suffix}"
+
+
+def harness_tables(report: dict[str, Any]) -> list[Table]:
+    gap = report["harness_gap"]
+    if not gap:
+        return []
+    labels = list(gap)
+    head = ["Model", "raw", "harness", "gap", "extra turns / run", "extra tokens / run", "extra s / run",
+            "feedback rounds / run"]
+    rows = [[lab, frac(g["raw"]), frac(g["harness"]), _signed(g["gap_pp"], 0, " pp"),
+             _signed(g["extra_turns_per_run"]), _signed(g["extra_tokens_per_run"], 0),
+             _signed(g["extra_seconds_per_run"]), num(g["harness_rounds_mean"])]
+            for lab, g in gap.items()]
+    per_task = []
+    for t in report["tasks"]:
+        cells = [gap[lab]["tasks"].get(t["id"]) for lab in labels]
+        if any(cells):
+            per_task.append([t["title"]] + [DASH if c is None else
+                                             f"{frac(c['raw'])} → {frac(c['harness'])} ({_signed(c['gap_pp'], 0)})"
+                                             for c in cells])
+    return [Table(head, rows, title="Score and cost, harness minus raw"),
+            Table(["Task"] + labels, per_task, title="Per task: raw → harness (gap in points)")]
+
+
+def build_sections(report: dict[str, Any]) -> list[Section]:
+    """Every section in reading order; a section with nothing to show is left out."""
+    sections = []
+    for mode in report["modes"]:
+        intro = ("Passes out of scored runs; runs lost to infra_error are noted and not counted."
+                 + (" Article columns: its published raw results." if report["seed"] and mode == "raw" else ""))
+        sections.append(Section(f"Score ({mode})", intro, [score_table(report, mode)]))
+    if report["modes"]:
+        sections.append(Section("Reliability", "pass@1 with a Wilson 95% interval; pass^k as tau-bench defines "
+                                "it: per task C(c,k)/C(n,k), the chance that k of the n runs all pass, "
+                                "averaged over tasks with at least k runs.",
+                                [t for mode in report["modes"] for t in reliability_tables(report, mode)]))
+        tables = [t for mode in report["modes"] for t in failure_tables(report, mode)]
+        infra = infra_table(report)
+        sections.append(Section("Failures", "One primary reason per failed run.", tables + ([infra] if infra else [])))
+    sections.append(Section("Performance", "Speed from warm turns; figures measured while several runs shared "
+                            "the server are marked concurrent. Peak RSS: the server's process tree; peak GPU: "
+                            "device memory in use (vLLM's includes its up-front reservation). Score per GiB "
+                            "uses the larger of the two.",
+                            performance_tables(report), ["score_vs_decode", "score_vs_memory", "memory_over_turns"]))
+    sections.append(Section("Thinking tax", f"{DASH} = not measured (unknown, never counted as 0).",
+                            thinking_tables(report), ["thinking_per_task"]))
+    harness = harness_tables(report)
+    if harness:
+        sections.append(Section("Raw vs harness", "The same model in one raw attempt and inside the feedback "
+                                "harness: the gap, and what the harness costs per run.", harness))
+    return sections
