@@ -79,7 +79,7 @@ class ManagedServer:
     def ensure_alive(self) -> bool:
         """True when the server answers (restarting it if it died and restarts are left)."""
         with self._lock:
-            if self.server is not None and self.server.is_alive():
+            if self.server is not None and self._answers():
                 return True
             if self._cm is None or self.server.pid is None or self.restarts >= self.max_restarts:
                 return False  # attached servers are not ours to restart
@@ -87,6 +87,23 @@ class ManagedServer:
             self.stop()
             self.start()
             return True
+
+    def _answers(self) -> bool:
+        """Alive and answering. A server that just crashed can look alive for a moment: give a silent
+        one a few seconds to finish dying, so the retry meets a fresh server rather than the corpse."""
+        if not self.server.is_alive():
+            return False
+        try:
+            if httpx.get(f"{self.base_url}/models", timeout=5).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        if self.server.process is not None:
+            try:
+                self.server.process.wait(timeout=3)
+            except Exception:  # still running but silent: treated as dead, the restart kills it
+                pass
+        return False
 
     def mark(self) -> dict[str, Any]:
         data: dict[str, Any] = {}

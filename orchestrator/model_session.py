@@ -105,6 +105,8 @@ def run_model_session(config: ModelConfig, plan: Plan, results: ResultsDir, labe
                       warmup: bool = True) -> list[RunRecord]:
     """Launch, run every pending task run of `plan`, stop. The server never outlives this call."""
     label = label or config.name
+    if not plan.pending(config.config_hash(), results):
+        return []  # resumed and already complete: no need to load the model at all
     log_path = results.model_dir(label) / "server.log"
     with ManagedServer(config, log_path) as managed:
         server = managed.server

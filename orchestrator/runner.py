@@ -70,6 +70,11 @@ class Plan:
     def jobs(self) -> list[tuple[Task, int]]:
         return [(task, run) for task in self.tasks for run in range(self.runs)]
 
+    def pending(self, config_hash: str, results: ResultsDir) -> list[tuple[Task, int]]:
+        """Jobs not yet recorded for this config in `results` (what --resume still has to run)."""
+        done = results.finished_keys()
+        return [(t, r) for t, r in self.jobs() if (config_hash, t.id, r, self.loop.mode) not in done]
+
 
 def _memory_fields(marker: MemoryMarker | None) -> dict[str, Any]:
     if marker is None:
@@ -92,13 +97,8 @@ class ModelRun:
         self._warm = warmed
         """False until the server has answered once: the first turn of a cold server is labelled so."""
 
-    def pending(self) -> list[tuple[Task, int]]:
-        done = self.results.finished_keys()
-        return [(t, r) for t, r in self.plan.jobs()
-                if (self.target.config_hash, t.id, r, self.plan.loop.mode) not in done]
-
     def run_all(self) -> list[RunRecord]:
-        jobs = self.pending()
+        jobs = self.plan.pending(self.target.config_hash, self.results)
         records: list[RunRecord] = []
         if self.plan.concurrency <= 1:
             for task, run in jobs:
