@@ -55,9 +55,8 @@ def render_markdown(report: dict[str, Any], figure_files: dict[str, str] | None 
     return "\n".join(parts).rstrip() + "\n"
 
 
-def rich_table(table: Table, title: str | None = None) -> RichTable:
-    out = RichTable(title=title if title is not None else (table.title or None), title_justify="left",
-                    show_lines=False)
+def rich_table(table: Table) -> RichTable:
+    out = RichTable(show_lines=False)
     for i, header in enumerate(table.headers):
         names = i < table.left_columns  # names never break mid-word; figures may fold
         out.add_column(header, justify="left" if names else "right", no_wrap=names and i == 0, overflow="fold")
@@ -74,6 +73,8 @@ def print_sections(sections: list[Section], console: Console) -> None:
         if section.intro:
             console.print(section.intro, style="dim", markup=False)
         for table in section.tables:
+            if table.title:  # above the table, not squeezed to its width as rich's own title would be
+                console.print(table.title, style="bold", markup=False)
             console.print(rich_table(table))
 
 

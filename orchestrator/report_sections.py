@@ -165,7 +165,7 @@ def performance_tables(report: dict[str, Any]) -> list[Table]:
               num(p["decode_tps_median"]), num(p["prefill_tps_median"]), str(p["warm_turns"])]
              for name, p in zip(names, (perf[lab] for lab in labels))]
     cost = [[name, gib(p["memory_after_load_bytes"]), gib(p["peak_rss_bytes"]), gib(p["peak_gpu_bytes"]),
-             num(p["wall_s_total"], 0), f"{p['passes']}", num(p["score_per_hour"]), num(p["score_per_gib"], 2)]
+             num(p["wall_s_total"]), f"{p['passes']}", num(p["score_per_hour"]), num(p["score_per_gib"], 2)]
             for name, p in zip(names, (perf[lab] for lab in labels))]
     per_task = [[t["title"]] + [num(perf[lab]["wall_s_per_task"][t["id"]]) for lab in labels]
                 for t in report["tasks"]]
