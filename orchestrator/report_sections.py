@@ -189,7 +189,8 @@ def _think(s: dict[str, Any]) -> str:
 def thinking_tables(report: dict[str, Any]) -> list[Table]:
     think, labels = report["thinking"], [m["label"] for m in report["models"]]
     head = ["Model", "thinking share of generated", "per run", "passed runs", "failed runs"]
-    rows = [[lab, num(None if t["share"] is None else 100 * t["share"], 0, "%"), _think(t),
+    rows = [[model_name(report, lab, speed=True), num(None if t["share"] is None else 100 * t["share"], 0, "%"),
+             _think(t),
              _think(t["passed"]), _think(t["failed"])] for lab, t in ((lab, think[lab]) for lab in labels)]
     per_task = [[t["title"]] + [_think(think[lab]["tasks"][t["id"]]) for lab in labels] for t in report["tasks"]]
     return [Table(head, rows, title=f"Thinking per run, mean ({report['primary_mode']} runs)"),
@@ -207,7 +208,7 @@ def harness_tables(report: dict[str, Any]) -> list[Table]:
     labels = list(gap)
     head = ["Model", "raw", "harness", "gap", "extra turns / run", "extra tokens / run", "extra s / run",
             "feedback rounds / run"]
-    rows = [[lab, frac(g["raw"]), frac(g["harness"]), _signed(g["gap_pp"], 0, " pp"),
+    rows = [[model_name(report, lab, speed=True), frac(g["raw"]), frac(g["harness"]), _signed(g["gap_pp"], 0, " pp"),
              _signed(g["extra_turns_per_run"]), _signed(g["extra_tokens_per_run"], 0),
              _signed(g["extra_seconds_per_run"]), num(g["harness_rounds_mean"])]
             for lab, g in gap.items()]
