@@ -49,7 +49,7 @@ def test_markdown_shows_every_section(report):
         assert heading in md
     assert _md_row(md, "alpha")[1:3] == ["0.75 (6/8)", "0.41–0.93"]
     assert "beta (×2 concurrent)" in md  # speed figures measured under concurrency say so
-    assert _md_row(md, "beta", after="## Thinking tax")[1:] == ["—", "—", "—", "—"]  # unknown, not 0
+    assert _md_row(md, "beta (×2 concurrent)", after="## Thinking tax")[1:] == ["—"] * 4  # unknown, not 0
     assert "2/3 → 3/3 (+33)" in md
 
 
