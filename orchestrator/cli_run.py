@@ -116,12 +116,8 @@ def register(app: typer.Typer) -> None:
 
 
 def show_report(out_dir: Path, console: Console) -> None:
-    try:
-        from .report_md import print_report
-        from .report_html import write_reports
-    except ImportError:
-        console.print(f"results in {out_dir}")
-        return
+    from .report import print_report, write_reports
+
     print_report([out_dir], console)
     paths = write_reports(out_dir)
     console.print("reports: " + ", ".join(str(p) for p in paths.values()))
