@@ -7,6 +7,7 @@ nothing to fetch: no external stylesheet, font or image.
 from __future__ import annotations
 
 import base64
+import re
 from html import escape
 from typing import Any
 
@@ -42,16 +43,17 @@ figcaption { font-size: 13px; color: #4a5468; margin-top: 4px; }
 """
 
 
+SCORE_CELL = re.compile(r"(\d+)/(\d+)( \(\+\d+ infra\))?")
+
+
 def _cell_class(text: str) -> str:
-    """Colour a passes/runs cell: all passed green, none red; unknown grey."""
+    """Colour a passes/runs cell: all passed green, none red; unknown grey. Other cells stay plain."""
     if text == DASH:
         return "unknown"
-    head = text.split(" ")[0]
-    if "/" in head:
-        passes, _, runs = head.partition("/")
-        if passes.isdigit() and runs.isdigit() and int(runs) > 0:
-            return "pass-all" if passes == runs else "pass-none" if passes == "0" else ""
-    return ""
+    match = SCORE_CELL.fullmatch(text)
+    if not match or int(match[2]) == 0:
+        return ""
+    return "pass-all" if match[1] == match[2] else "pass-none" if match[1] == "0" else ""
 
 
 def _td(text: str, name: bool, reference: bool) -> str:
