@@ -17,7 +17,7 @@ from typing import Iterator
 from orchestrator.config import BACKEND_NAMES, ModelConfig
 from orchestrator.errors import UserError
 
-from .base import Backend, RunningServer, free_port, stop_process_group, wait_ready
+from .base import Backend, RunningServer, die_with_parent, free_port, stop_process_group, wait_ready
 
 _MODULES = {"llamacpp": "backends.llamacpp", "mlx": "backends.mlx", "vllm": "backends.vllm",
             "openai": "backends.openai"}
@@ -59,7 +59,8 @@ def launch(config: ModelConfig, backend: str | None = None, log_path: Path | Non
     with open(log_path, "ab") as log:
         # Own process group: stopping it reaches every process the server started.
         proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=impl.environment(config), start_new_session=True)
+                                env=impl.environment(config), start_new_session=True,
+                                preexec_fn=die_with_parent())
     try:
         wait_ready(proc, base_url, model, started + section.startup_timeout_s, log_path, command, started, extras)
         server = RunningServer(

@@ -11,6 +11,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,20 @@ class Backend(Protocol):
     def model_name(self, config: ModelConfig) -> str: ...
     def request_extras(self, config: ModelConfig) -> dict[str, Any]: ...
     def tokenize(self, base: str, model: str, text: str) -> int | None: ...
+
+
+def die_with_parent():
+    """On Linux, a preexec hook that makes the kernel SIGTERM the server if siliconbench itself is
+    killed outright (SIGKILL, OOM): the one case no `finally` can cover. None elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+
+    def hook() -> None:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+    return hook
 
 
 def free_port() -> int:

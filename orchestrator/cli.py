@@ -7,6 +7,7 @@ the CLI stays small and a missing optional area never breaks the others.
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
 
 import typer
@@ -49,8 +50,15 @@ _register_all()
 err_console = Console(stderr=True, highlight=False)
 
 
+def _stop_on_signal(signum, frame) -> None:
+    # SIGTERM/SIGHUP unwind like Ctrl-C, so every launched server is stopped and no result is torn.
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Entry point: user mistakes are one line on stderr and exit 2, server faults exit 3, Ctrl-C 130."""
+    signal.signal(signal.SIGTERM, _stop_on_signal)
+    signal.signal(signal.SIGHUP, _stop_on_signal)
     try:
         # Without standalone mode click hands a typer.Exit's code back instead of exiting with it.
         code = app(standalone_mode=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import threading
 from pathlib import Path
 
@@ -24,8 +23,6 @@ def register(app: typer.Typer) -> None:
         cfg = load_config(config or default_config_path()).with_backend(backend)
         log_path = log or Path("results") / f"serve-{cfg.name}.log"
         stop = threading.Event()
-        # SIGTERM (a service manager, `kill`) stops as cleanly as Ctrl-C.
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
         typer.echo(f"starting {cfg.name} with {cfg.backend} (log: {log_path})", err=True)
         with launch(cfg, log_path=log_path) as server:
             typer.echo(server.base_url)
