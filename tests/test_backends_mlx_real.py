@@ -17,7 +17,7 @@ import yaml
 
 from backends import launch
 from orchestrator.chat import ChatClient, ChatSettings
-from orchestrator.config import load_config
+from orchestrator.config import ModelConfig, load_config
 from orchestrator.tools import TOOL_SCHEMAS
 from tests.helpers.gguf_to_mlx import cached_smollm2_mlx, openblas_path, smollm2_gguf
 
@@ -44,7 +44,7 @@ def mlx_servers(port: str) -> set[int]:
     return found
 
 
-def write_config(tmp_path) -> object:
+def write_config(tmp_path) -> ModelConfig:
     env = {"LD_PRELOAD": lib} if (lib := openblas_path()) else {}
     path = tmp_path / "smollm2-mlx.yaml"
     path.write_text(yaml.safe_dump({
