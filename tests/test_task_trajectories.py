@@ -1,4 +1,5 @@
-"""Every task's trajectories through the real tools and graders: the reference passes, each plausible
+"""Every task's trajectories through the real tools and graders: the reference (and any pass_*.json,
+another correct fix in another style) passes, each plausible
 failing trajectory fails with the reason its file is named for (fail_<reason>[_what].json), and a
 replay gives byte-identical tool results every time."""
 
@@ -25,6 +26,8 @@ def trajectory_cases():
     for task_id in TASKS:
         folder = load_task(task_id).trajectories
         yield pytest.param(task_id, folder / "reference.json", None, id=f"{task_id}-reference")
+        for path in sorted(folder.glob("pass_*.json")):  # other correct fixes, in another style
+            yield pytest.param(task_id, path, None, id=f"{task_id}-{path.stem}")
         for path in sorted(folder.glob("fail_*.json")):
             yield pytest.param(task_id, path, expected_reason(path), id=f"{task_id}-{path.stem}")
 
