@@ -123,8 +123,10 @@ def run_command(command: str, root: Path, home: Path, canned: list[CannedRespons
         response = _canned(command, canned, root)
         if response is None:
             return CommandOutcome(NOT_AVAILABLE, "unavailable")
-        text = response.output if _holds(response, root) or response.otherwise is None else response.otherwise
-        return CommandOutcome(text.rstrip("\n"), "canned", response.exit_code)
+        if _holds(response, root):
+            return CommandOutcome(response.output.rstrip("\n"), "canned", response.exit_code)
+        code = response.exit_code if response.otherwise_exit_code is None else response.otherwise_exit_code
+        return CommandOutcome((response.otherwise or response.output).rstrip("\n"), "canned", code)
     try:
         program = Path(argv[0]).name
         args = argv[1:] if kind != "test" else run_argv[5:]

@@ -41,6 +41,9 @@ class CannedResponse(Strict):
     otherwise: str | None = None
     """The answer while `when` does not hold."""
     exit_code: int = 0
+    otherwise_exit_code: int | None = None
+    """Exit status while `when` does not hold (e.g. 22, curl's for an HTTP error): lets a canned
+    command serve as the harness's visible check."""
 
 
 class Checks(Strict):
