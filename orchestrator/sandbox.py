@@ -4,8 +4,9 @@
 - CPU time, address space, file size and core limits; a process cap (a pids cgroup when running as
   root on Linux, where RLIMIT_NPROC does not bind; RLIMIT_NPROC otherwise);
 - an environment built from scratch: nothing of the caller's (API keys, tokens) leaks in;
-- no network: a fresh network namespace on Linux as root; elsewhere Python's sockets are disabled
-  through a sitecustomize (the read-only commands allowed besides Python do not use the network);
+- no network and a read-only filesystem outside the workspace: fresh network and mount namespaces
+  on Linux as root; elsewhere Python's sockets are disabled through a sitecustomize (the read-only
+  commands allowed besides Python do not use the network) and the limits still hold;
 - a wall-clock timeout and an output cap enforced while reading, after which the whole process group
   (and cgroup) is killed, so an infinite loop or 100 MB of output cannot hold the run.
 """
@@ -86,6 +87,9 @@ def scrubbed_env(home: Path, network_blocked_by_namespace: bool) -> dict[str, st
         "HOME": str(home), "TMPDIR": str(home), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TZ": "UTC",
         "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "PYTHONUNBUFFERED": "1",
         "NO_COLOR": "1", "COLUMNS": "80",
+        # Plugins installed beside siliconbench would make output depend on the machine, and loading
+        # them costs ~2 s a run: the fixtures need plain pytest.
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
     }
     if not network_blocked_by_namespace:
         env["PYTHONPATH"] = SOCKET_BLOCKER
@@ -98,7 +102,7 @@ def run_contained(argv: list[str], cwd: Path, home: Path, limits: Limits | None 
     in_namespace = group is not None and sys.platform.startswith("linux")
     spec = {"cpu_s": limits.cpu_s, "memory_bytes": limits.memory_bytes, "file_bytes": limits.file_bytes,
             "max_procs": limits.max_procs, "cgroup_procs": str(group / "cgroup.procs") if group else None,
-            "no_network": in_namespace}
+            "isolate": in_namespace, "writable": [str(Path(cwd).resolve()), str(Path(home).resolve())]}
     proc = subprocess.Popen([sys.executable, EXEC_WRAPPER, json.dumps(spec), "--", *argv], cwd=cwd,
                             env=scrubbed_env(home, in_namespace), stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
