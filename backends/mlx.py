@@ -14,10 +14,10 @@ from orchestrator.config import ModelConfig
 from orchestrator.errors import UserError
 
 from .base import resolve_model_path
-from .common import server_env
+from .common import ServerDefaults, server_env
 
 
-class Mlx:
+class Mlx(ServerDefaults):
     name = "mlx"
     has_tokenize = False  # mlx_lm.server has no /tokenize
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Iterator
 
 import httpx
 
@@ -13,10 +13,10 @@ from orchestrator.config import ModelConfig
 from orchestrator.errors import InfraError, UserError
 
 from .base import RunningServer, http_ok, one_token_request
-from .common import post_count
+from .common import ServerDefaults, vllm_tokenize
 
 
-class OpenAiEndpoint:
+class OpenAiEndpoint(ServerDefaults):
     name = "openai"
     has_tokenize = True  # where the server has /tokenize (vLLM); None otherwise
 
@@ -25,13 +25,8 @@ class OpenAiEndpoint:
         if not section.base_url.startswith(("http://", "https://")):
             raise UserError(f"{config.path}: openai.base_url: '{section.base_url}' is not an http(s) URL")
 
-    def request_extras(self, config: ModelConfig) -> dict[str, Any]:
-        if config.chat_template_kwargs:
-            return {"chat_template_kwargs": dict(config.chat_template_kwargs)}
-        return {}
-
     def tokenize(self, base_url: str, model: str, text: str) -> int | None:
-        return post_count(base_url.removesuffix("/v1") + "/tokenize", {"model": model, "prompt": text}, "tokens")
+        return vllm_tokenize(base_url, model, text)
 
     @contextmanager
     def attach(self, config: ModelConfig) -> Iterator[RunningServer]:

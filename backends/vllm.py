@@ -7,7 +7,6 @@ import re
 import shutil
 import subprocess
 from functools import lru_cache
-from typing import Any
 
 import httpx
 
@@ -15,7 +14,7 @@ from orchestrator.config import ModelConfig
 from orchestrator.errors import UserError
 
 from .base import resolve_model_path
-from .common import post_count, server_env
+from .common import ServerDefaults, vllm_tokenize
 
 
 @lru_cache(maxsize=8)
@@ -36,7 +35,7 @@ def parser_choices(help_text: str, flag: str) -> set[str] | None:
     return None
 
 
-class Vllm:
+class Vllm(ServerDefaults):
     name = "vllm"
     has_tokenize = True
 
@@ -87,19 +86,8 @@ class Vllm:
             argv.append("--enable-per-request-metrics")
         return argv + list(s.extra_args)
 
-    def environment(self, config: ModelConfig) -> dict[str, str]:
-        return server_env(config)
-
-    def model_name(self, config: ModelConfig) -> str:
-        return config.name
-
-    def request_extras(self, config: ModelConfig) -> dict[str, Any]:
-        if config.chat_template_kwargs:
-            return {"chat_template_kwargs": dict(config.chat_template_kwargs)}
-        return {}
-
     def tokenize(self, base_url: str, model: str, text: str) -> int | None:
-        return post_count(base_url.removesuffix("/v1") + "/tokenize", {"model": model, "prompt": text}, "tokens")
+        return vllm_tokenize(base_url, model, text)
 
     def server_version(self, base_url: str, command: list[str]) -> str | None:
         try:

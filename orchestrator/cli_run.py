@@ -55,6 +55,13 @@ def resolve_config(model: str | None, base_url: str | None, served_model: str | 
     return config.with_backend(backend)
 
 
+def interrupted(console: Console, out_dir: Path) -> None:
+    """After Ctrl-C: the server is already stopped; say where the results are and how to go on."""
+    console.print(f"[yellow]interrupted[/]: finished runs are in {out_dir}; resume with:\n  "
+                  f"{resume_hint(sys.argv[1:], out_dir)}")
+    raise typer.Exit(130)
+
+
 def resume_hint(argv: list[str], out: Path) -> str:
     args = [a for a in argv if a != "--resume"]
     if "--out" not in args:
@@ -106,9 +113,7 @@ def register(app: typer.Typer) -> None:
                 run_model_session(config, plan, results, on_ready=lambda s: progress.ready(s),
                                   on_done=progress.done)
         except KeyboardInterrupt:
-            console.print(f"[yellow]interrupted[/]: finished runs are in {out_dir}; resume with:\n  "
-                          f"{resume_hint(sys.argv[1:], out_dir)}")
-            raise typer.Exit(130)
+            interrupted(console, out_dir)
         finally:
             results.close()
         if report:

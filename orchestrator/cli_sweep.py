@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
-from .cli_run import Mode, resume_hint, select_tasks, show_report
+from .cli_run import Mode, interrupted, select_tasks, show_report
 from .config import load_config
 from .errors import UserError
 
@@ -52,9 +51,7 @@ def register(app: typer.Typer) -> None:
                                     on_model=lambda label, text: console.print(f"[bold]{label}[/]: {text}"),
                                     on_ready=progress.ready, on_done=progress.done)
         except KeyboardInterrupt:
-            console.print(f"[yellow]interrupted[/]: finished runs are in {out_dir}; resume with:\n  "
-                          f"{resume_hint(sys.argv[1:], out_dir)}")
-            raise typer.Exit(130)
+            interrupted(console, out_dir)
         finally:
             results.close()
         for m in outcome.models:
