@@ -13,7 +13,7 @@ def test_tiers_are_inclusive_at_every_boundary(subtotal, percent):
     assert discount_percent(subtotal) == percent
 
 
-def test_exactly_250_order_gets_ten_percent_and_taxes_the_discounted_amount():
+def test_mixed_cart_over_250_gets_ten_percent_and_taxes_the_discounted_amount():
     q = quote([("KB-01", 2), ("MS-02", 2), ("EB-04", 1), ("CB-03", 1), ("CB-03", 1), ("CB-03", 1),
                ("CB-03", 1)])  # 178.00 + 59.00 + 34.99 + 4 x 12.99 = 323.95
     assert q.subtotal_cents == 32395 and q.discount_cents == 3240
@@ -21,10 +21,21 @@ def test_exactly_250_order_gets_ten_percent_and_taxes_the_discounted_amount():
     assert q.tax_cents == 2080
 
 
-def test_exactly_500_gets_fifteen_percent():
+def test_mixed_cart_over_500_gets_fifteen_percent():
     q = quote([("CB-03", 1), ("KB-01", 5), ("EB-04", 1), ("CB-03", 2)])
     assert q.subtotal_cents == 44500 + 3499 + 3897
     assert q.discount_cents == 7784  # 15% of 518.96 = 77.844 -> 77.84
+
+
+@pytest.mark.parametrize("quantity, subtotal, discount, tax", [
+    (2, 10000, 500, 760),      # exactly 100.00: 5%, 8% of 95.00
+    (5, 25000, 2500, 1800),    # exactly 250.00: 10%, 8% of 225.00
+    (10, 50000, 7500, 3400),   # exactly 500.00: 15%, 8% of 425.00
+])
+def test_quotes_exactly_on_a_boundary(quantity, subtotal, discount, tax):
+    q = quote([("HS-05", quantity)])
+    assert (q.subtotal_cents, q.discount_cents, q.tax_cents) == (subtotal, discount, tax)
+    assert q.total_cents == subtotal - discount + tax
 
 
 def test_books_stay_tax_exempt_and_rounding_is_half_up():

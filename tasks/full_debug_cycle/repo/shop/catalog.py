@@ -16,6 +16,7 @@ CATALOG = {
     "MS-02": Product("MS-02", "Wireless mouse", 2950, "hardware"),
     "CB-03": Product("CB-03", "USB-C cable", 1299, "accessories"),
     "EB-04": Product("EB-04", "Python cookbook (ebook)", 3499, "books"),
+    "HS-05": Product("HS-05", "USB headset", 5000, "hardware"),
 }
 
 
