@@ -17,7 +17,7 @@ from typing import Iterator
 from orchestrator.config import BACKEND_NAMES, ModelConfig
 from orchestrator.errors import UserError
 
-from .base import Backend, RunningServer, die_with_parent, free_port, stop_process_group, wait_ready
+from backends.base import Backend, RunningServer, die_with_parent, free_port, stop_process_group, wait_ready
 
 _MODULES = {"llamacpp": "backends.llamacpp", "mlx": "backends.mlx", "vllm": "backends.vllm",
             "openai": "backends.openai"}

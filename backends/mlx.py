@@ -13,8 +13,8 @@ from typing import Any
 from orchestrator.config import ModelConfig
 from orchestrator.errors import UserError
 
-from .base import resolve_model_path
-from .common import ServerDefaults, server_env
+from backends.base import resolve_model_path
+from backends.common import ServerDefaults, server_env
 
 
 class Mlx(ServerDefaults):

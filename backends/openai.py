@@ -12,8 +12,8 @@ import httpx
 from orchestrator.config import ModelConfig
 from orchestrator.errors import InfraError, UserError
 
-from .base import RunningServer, http_ok, one_token_request
-from .common import ServerDefaults, vllm_tokenize
+from backends.base import RunningServer, http_ok, one_token_request
+from backends.common import ServerDefaults, vllm_tokenize
 
 
 class OpenAiEndpoint(ServerDefaults):

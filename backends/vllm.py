@@ -13,8 +13,8 @@ import httpx
 from orchestrator.config import ModelConfig
 from orchestrator.errors import UserError
 
-from .base import resolve_model_path
-from .common import ServerDefaults, vllm_tokenize
+from backends.base import resolve_model_path
+from backends.common import ServerDefaults, vllm_tokenize
 
 
 @lru_cache(maxsize=8)

@@ -23,13 +23,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from orchestrator.chat import ChatClient, ChatSettings  # noqa: E402
-from orchestrator.loop import LoopSettings, run_agent  # noqa: E402
-from orchestrator.records import ResultsDir  # noqa: E402
+from orchestrator.agent.chat_client import ChatClient, ChatSettings  # noqa: E402
+from orchestrator.agent.loop import LoopSettings, run_agent  # noqa: E402
+from orchestrator.results.records import ResultsDir  # noqa: E402
 from orchestrator.taskdef import load_task, system_prompt  # noqa: E402
-from orchestrator.tools import TOOL_SCHEMAS  # noqa: E402
-from orchestrator.turn_record import build_turn_record  # noqa: E402
-from orchestrator.workspace import Workspace  # noqa: E402
+from orchestrator.workspace.tool_schemas import TOOL_SCHEMAS  # noqa: E402
+from orchestrator.metrics.turn_record import build_turn_record  # noqa: E402
+from orchestrator.workspace.workspace import Workspace  # noqa: E402
 from tests.helpers.scripted_server import ScriptedModel  # noqa: E402
 
 
@@ -79,7 +79,7 @@ def harness_overhead(turns: int) -> list[float]:
 
 
 def sampler_cost(seconds: float = 5.0) -> tuple[float, int]:
-    from orchestrator.memory import MemorySampler
+    from orchestrator.metrics.memory import MemorySampler
 
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:

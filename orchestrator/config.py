@@ -18,7 +18,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .errors import UserError
+from orchestrator.errors import UserError
 
 BACKEND_NAMES = ("mlx", "vllm", "llamacpp", "openai")
 BackendName = Literal["mlx", "vllm", "llamacpp", "openai"]

@@ -9,7 +9,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import UserError
+from orchestrator.errors import UserError
 
 TASKS_DIR = Path(__file__).resolve().parent.parent / "tasks"
 TASK_ORDER = ("config_read", "read_fix_write", "todo_implementation", "error_recovery", "dependency_chain",

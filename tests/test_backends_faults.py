@@ -16,7 +16,7 @@ import backends.base
 from backends import launch
 from orchestrator.config import parse_config
 from orchestrator.errors import InfraError
-from orchestrator.managed_server import ManagedServer
+from orchestrator.session.managed_server import ManagedServer
 
 STANDIN = Path(__file__).parent / "helpers" / "standin_server.py"
 

@@ -16,9 +16,9 @@ import pytest
 import yaml
 
 from backends import launch
-from orchestrator.chat import ChatClient, ChatSettings
+from orchestrator.agent.chat_client import ChatClient, ChatSettings
 from orchestrator.config import ModelConfig, load_config
-from orchestrator.tools import TOOL_SCHEMAS
+from orchestrator.workspace.tool_schemas import TOOL_SCHEMAS
 from tests.helpers.gguf_to_mlx import cached_smollm2_mlx, openblas_path, smollm2_gguf
 
 pytestmark = [

@@ -13,9 +13,9 @@ import pytest
 
 from backends import launch
 from backends.llamacpp import find_binary
-from orchestrator.chat import ChatClient, ChatSettings
+from orchestrator.agent.chat_client import ChatClient, ChatSettings
 from orchestrator.config import default_config_path, load_config
-from orchestrator.tools import TOOL_SCHEMAS
+from orchestrator.workspace.tool_schemas import TOOL_SCHEMAS
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.real_server,
@@ -57,7 +57,7 @@ def test_llama_server_returns_parsed_tool_calls(server, stream):
 
 def test_serve_prints_the_url_and_stops_on_ctrl_c(tmp_path):
     before = set(llama_servers())
-    proc = subprocess.Popen([sys.executable, "-m", "orchestrator.cli", "serve", "--log", str(tmp_path / "s.log")],
+    proc = subprocess.Popen([sys.executable, "-m", "orchestrator.cli.main", "serve", "--log", str(tmp_path / "s.log")],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         url = proc.stdout.readline().strip()
@@ -76,7 +76,7 @@ def test_serve_prints_the_url_and_stops_on_ctrl_c(tmp_path):
 def test_run_interrupted_keeps_results_leaves_no_server_and_says_how_to_resume(tmp_path):
     out = tmp_path / "res"
     before = set(llama_servers())
-    proc = subprocess.Popen([sys.executable, "-m", "orchestrator.cli", "run", "--tasks", "config_read",
+    proc = subprocess.Popen([sys.executable, "-m", "orchestrator.cli.main", "run", "--tasks", "config_read",
                              "--runs", "3", "--out", str(out), "--no-report"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "COLUMNS": "200"})

@@ -16,9 +16,9 @@ import psutil
 import pytest
 
 from backends import launch
-from orchestrator.chat import ChatClient, ChatSettings
+from orchestrator.agent.chat_client import ChatClient, ChatSettings
 from orchestrator.config import parse_config
-from orchestrator.tools import TOOL_SCHEMAS
+from orchestrator.workspace.tool_schemas import TOOL_SCHEMAS
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_PYTHON = ROOT / ".venv-vllm" / "bin" / "python"

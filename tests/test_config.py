@@ -93,7 +93,7 @@ def test_config_hash_changes_with_what_is_measured(tmp_path):
 
 def test_cli_prints_one_line_and_no_traceback(tmp_path):
     path = write(tmp_path, {**MINIMAL, "backend": "mxl"})
-    proc = subprocess.run([sys.executable, "-m", "orchestrator.cli", "run", "--model", str(path)],
+    proc = subprocess.run([sys.executable, "-m", "orchestrator.cli.main", "run", "--model", str(path)],
                           capture_output=True, text=True, cwd=Path(__file__).parent.parent, timeout=60)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from orchestrator.cli import app
-from orchestrator.records import read_jsonl
+from orchestrator.cli.main import app
+from orchestrator.results.records import read_jsonl
 from orchestrator.taskdef import load_task
 from tests.helpers.scripted_server import ScriptedModel
 

@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from orchestrator.chat import ChatClient, ChatSettings
-from orchestrator.loop import LoopSettings, run_agent
+from orchestrator.agent.chat_client import ChatClient, ChatSettings
+from orchestrator.agent.loop import LoopSettings, run_agent
 from orchestrator.trajectory import ToolEvent
 from tests.helpers.scripted_server import ScriptedModel
 

@@ -7,8 +7,8 @@ import textwrap
 import psutil
 import pytest
 
-from orchestrator.machine import machine_info
-from orchestrator.memory import MemorySampler, MemorySnapshot, tree_rss_bytes
+from orchestrator.metrics.machine import machine_info
+from orchestrator.metrics.memory import MemorySampler, MemorySnapshot, tree_rss_bytes
 
 ALLOC_MB = 200
 
@@ -56,7 +56,7 @@ def test_peak_sees_memory_held_by_a_grandchild(tree):
 
 
 def test_snapshot_fields_are_turn_record_fields_and_unknown_is_none(tree):
-    from orchestrator.records import TurnRecord
+    from orchestrator.results.records import TurnRecord
 
     parent, _ = tree
     with MemorySampler(parent.pid) as sampler:

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from orchestrator.errors import UserError
-from orchestrator.macs import GIB, ENV_VAR, load_catalog, options, select, this_mac
+from orchestrator.sizing.catalog import GIB, ENV_VAR, load_catalog, options, select, this_mac
 
 
 def by_id(entries):

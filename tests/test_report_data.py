@@ -9,8 +9,8 @@ import json
 import pytest
 
 from orchestrator.errors import UserError
-from orchestrator.records import ResultsDir, RunRecord
-from orchestrator.report_data import build_report, load_seed
+from orchestrator.results.records import ResultsDir, RunRecord
+from orchestrator.report.data import build_report, load_seed
 from orchestrator.taskdef import TASK_ORDER
 from tests.helpers.report_results import GIB, write_two_models
 

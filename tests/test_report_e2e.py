@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from orchestrator.cli import app
-from orchestrator.report import render
-from orchestrator.report_data import build_report
+from orchestrator.cli.main import app
+from orchestrator.report.render import render
+from orchestrator.report.data import build_report
 from tests.helpers.scripted_server import ScriptedModel, trajectory_script
 
 TASK = "config_read"

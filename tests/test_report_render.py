@@ -10,9 +10,9 @@ import sys
 import pytest
 from rich.console import Console
 
-from orchestrator.plots import render_figures
-from orchestrator.report import print_report, render, write_reports
-from orchestrator.report_data import build_report
+from orchestrator.report.plots import render_figures
+from orchestrator.report.render import print_report, render, write_reports
+from orchestrator.report.data import build_report
 from tests.helpers.report_results import write_two_models
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -102,7 +102,7 @@ def test_write_reports_writes_the_three_files(tmp_path):
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "orchestrator.cli", "report", *map(str, args)],
+    return subprocess.run([sys.executable, "-m", "orchestrator.cli.main", "report", *map(str, args)],
                           capture_output=True, text=True)
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from orchestrator.cli import app
-from orchestrator.records import RunRecord, TurnRecord, read_jsonl
+from orchestrator.cli.main import app
+from orchestrator.results.records import RunRecord, TurnRecord, read_jsonl
 from orchestrator.taskdef import load_task
 from tests.helpers.scripted_server import ScriptedModel, trajectory_script
 

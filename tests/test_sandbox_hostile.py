@@ -9,10 +9,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from orchestrator.replay import replay
-from orchestrator.sandbox import Limits
+from orchestrator.session.replay import replay
+from orchestrator.workspace.sandbox import Limits
 from orchestrator.taskdef import load_task
-from orchestrator.workspace import Workspace
+from orchestrator.workspace.workspace import Workspace
 
 TASK = load_task("read_fix_write")
 

@@ -3,8 +3,8 @@
 import pytest
 
 from orchestrator.config import CONFIG_DIR, load_config, parse_config
-from orchestrator.macs import GIB, MacOption, load_catalog, options, select
-from orchestrator.sizing import (
+from orchestrator.sizing.catalog import GIB, MacOption, load_catalog, options, select
+from orchestrator.sizing.model import (
     DEFAULT_CONTEXT,
     RUNTIME_OVERHEAD_GB,
     cheapest_fit,

@@ -6,12 +6,12 @@ import sys
 
 import pytest
 
-from orchestrator.cli_size import parse_context, run_size
+from orchestrator.cli.size import parse_context, run_size
 from orchestrator.config import CONFIG_DIR, load_config
 from orchestrator.errors import UserError
-from orchestrator.macs import GIB
-from orchestrator.records import ResultsDir, RunRecord, TurnRecord
-from orchestrator.sizing_results import read_results
+from orchestrator.sizing.catalog import GIB
+from orchestrator.results.records import ResultsDir, RunRecord, TurnRecord
+from orchestrator.sizing.measured import read_results
 
 M3_ULTRA_96 = {"os": "Darwin", "chip": "Apple M3 Ultra", "memory_total_bytes": 96 * GIB}
 
@@ -114,13 +114,13 @@ def test_bad_context_is_one_line(text):
 
 
 def test_cli_json_rows_carry_the_issue_fields_and_errors_are_one_line():
-    out = subprocess.run([sys.executable, "-m", "orchestrator.cli", "size", "qwen3.5-27b", "--mac", "mini-2024-m4",
+    out = subprocess.run([sys.executable, "-m", "orchestrator.cli.main", "size", "qwen3.5-27b", "--mac", "mini-2024-m4",
                           "--format", "json"], capture_output=True, text=True, cwd=CONFIG_DIR.parent)
     assert out.returncode == 0, out.stderr
     rows = json.loads(out.stdout)["rows"]
     keys = {"model", "mac", "memory_gb", "needed_gb", "usable_gb", "verdict", "roofline_decode_tps",
             "measured_decode_tps", "price_usd"}
     assert keys <= set(rows[0]) and [r["verdict"] for r in rows] == ["no", "no", "fits"]
-    bad = subprocess.run([sys.executable, "-m", "orchestrator.cli", "size", "--mac", "M7 Hyper"],
+    bad = subprocess.run([sys.executable, "-m", "orchestrator.cli.main", "size", "--mac", "M7 Hyper"],
                          capture_output=True, text=True, cwd=CONFIG_DIR.parent)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "mini-2024-m4" in bad.stderr

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from orchestrator.stats import all_passed, mean_known, median, pass_hat_k, percentile, wilson_interval
+from orchestrator.report.stats import all_passed, mean_known, median, pass_hat_k, percentile, wilson_interval
 
 
 @pytest.mark.parametrize("passes, n, low, high", [

@@ -2,8 +2,8 @@
 
 import pytest
 
-from orchestrator.stream import StreamAccumulator
-from orchestrator.thinking import has_tool_call_markup, split_thinking
+from orchestrator.agent.stream import StreamAccumulator
+from orchestrator.agent.thinking import has_tool_call_markup, split_thinking
 
 
 def chunk(delta=None, finish=None, **extra):

@@ -18,10 +18,10 @@ import yaml
 
 from backends.llamacpp import find_binary
 from orchestrator.config import default_config_path, load_config, parse_config
-from orchestrator.loop import LoopSettings
-from orchestrator.records import ResultsDir, read_jsonl
-from orchestrator.runner import Plan
-from orchestrator.sweep import run_sweep, sweep_labels
+from orchestrator.agent.loop import LoopSettings
+from orchestrator.results.records import ResultsDir, read_jsonl
+from orchestrator.session.runner import Plan
+from orchestrator.session.sweep import run_sweep, sweep_labels
 from orchestrator.taskdef import load_task
 from tests.test_backends_faults import STANDIN
 
@@ -119,7 +119,7 @@ def test_preflight_skips_what_cannot_run_here(tmp_path):
 def test_ctrl_c_mid_sweep_leaves_no_server_and_keeps_results(tmp_path):
     out = tmp_path / "sweep"
     before = llama_servers()
-    cmd = [sys.executable, "-m", "orchestrator.cli", "sweep", str(default_at(tmp_path, 0.0)),
+    cmd = [sys.executable, "-m", "orchestrator.cli.main", "sweep", str(default_at(tmp_path, 0.0)),
            str(default_at(tmp_path, 0.7)), "--tasks", "config_read", "--runs", "3", "--out", str(out), "--no-report"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "COLUMNS": "200"})

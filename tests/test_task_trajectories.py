@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.replay import load_trajectory, replay
+from orchestrator.session.replay import load_trajectory, replay
 from orchestrator.taskdef import TASK_ORDER, list_tasks, load_task
 from orchestrator.trajectory import FAILURE_REASONS
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestrator.records import ResultsDir, RunRecord, TurnRecord
+from orchestrator.results.records import ResultsDir, RunRecord, TurnRecord
 
 GIB = 1024**3
 TIERS = {"config_read": "basic", "read_fix_write": "basic", "tdd": "intermediate"}

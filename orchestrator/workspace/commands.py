@@ -1,0 +1,144 @@
+"""What `run_command` does with a command line: run it contained, answer it from the task, or refuse.
+
+Allowed to really run (argv parsed with shlex, never a shell): test commands (`pytest ...`,
+`python -m pytest ...`), `python file.py`, and the read-only `ls cat head tail grep find wc`. Every path
+argument must stay inside the workspace. Anything else gets the task's canned answer where it has one,
+else a fixed "not available" reply. Output is normalised so a trajectory replays byte-identically.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestrator.workspace.sandbox import Limits, run_contained
+from orchestrator.taskdef import CannedResponse
+
+READ_ONLY = {"ls", "cat", "head", "tail", "grep", "find", "wc"}
+FIND_FORBIDDEN = {"-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint", "-fprint0", "-fprintf", "-fls"}
+NOT_AVAILABLE = "command not available in this environment"
+READS_FILES = {"cat", "head", "tail"}
+
+
+@dataclass
+class CommandOutcome:
+    output: str
+    kind: str
+    """test, python, readonly, canned, unavailable or refused."""
+    exit_code: int | None = None
+    read_paths: tuple[str, ...] = ()
+    searched: bool = False
+
+
+class Refused(Exception):
+    pass
+
+
+def _confined_arg(arg: str, root: Path) -> None:
+    """An argument naming a path must stay inside the workspace (symlinks resolved)."""
+    candidate = arg.split("::", 1)[0]  # pytest node ids: tests/test_x.py::test_y
+    if candidate.startswith("/") or candidate.startswith("~"):
+        raise Refused(f"absolute paths are not allowed: {arg}")
+    if ".." in Path(candidate).parts:
+        raise Refused(f"paths outside the repository are not allowed: {arg}")
+    full = root / candidate
+    if full.exists() or full.is_symlink():
+        if not full.resolve().is_relative_to(root.resolve()):
+            raise Refused(f"path leads outside the repository: {arg}")
+
+
+def _positional(args: list[str]) -> list[str]:
+    return [a for a in args if not a.startswith("-")]
+
+
+def _check_paths(program: str, args: list[str], root: Path) -> None:
+    positional = _positional(args)
+    if program == "grep" and "-e" not in args and positional:
+        positional = positional[1:]  # the first positional argument is the pattern
+    if program == "find":
+        if FIND_FORBIDDEN & set(args):
+            raise Refused("find may only list files here (-exec, -delete and friends are refused)")
+        positional = args[: next((i for i, a in enumerate(args) if a.startswith("-")), len(args))]
+    for arg in positional:
+        _confined_arg(arg, root)
+
+
+def classify(argv: list[str]) -> tuple[str, list[str]]:
+    """(kind, argv to run) for an allowlisted command, else ("other", argv)."""
+    program = Path(argv[0]).name
+    if program in ("pytest", "py.test"):
+        return "test", [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *argv[1:]]
+    if program in ("python", "python3") and len(argv) >= 3 and argv[1:3] == ["-m", "pytest"]:
+        return "test", [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *argv[3:]]
+    if program in ("python", "python3") and len(argv) >= 2 and argv[1].endswith(".py"):
+        return "python", [sys.executable, *argv[1:]]
+    if program in READ_ONLY and argv[0] == program:
+        return "readonly", argv
+    return "other", argv
+
+
+def _canned(command: str, canned: list[CannedResponse], root: Path) -> CannedResponse | None:
+    for response in canned:
+        if re.search(response.match, command):
+            return response
+    return None
+
+
+def _holds(response: CannedResponse, root: Path) -> bool:
+    for cond in response.when:
+        path = root / cond.path
+        text = path.read_text(errors="replace") if path.is_file() else ""
+        if cond.contains and not re.search(cond.contains, text):
+            return False
+        if cond.lacks and re.search(cond.lacks, text):
+            return False
+    return True
+
+
+_TIMING = re.compile(r" in \d+(\.\d+)?s( \(\d+:\d\d:\d\d\))?")
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,}")
+
+
+def normalise(text: str, root: Path, home: Path) -> str:
+    """Byte-identical output for identical trajectories: no temp paths, timings or addresses."""
+    for path in (str(root.resolve()), str(root), str(home.resolve()), str(home)):
+        text = text.replace(path, ".")
+    text = _TIMING.sub("", text)
+    return _ADDRESS.sub("0x…", text)
+
+
+def run_command(command: str, root: Path, home: Path, canned: list[CannedResponse],
+                limits: Limits | None = None) -> CommandOutcome:
+    try:
+        argv = shlex.split(command)
+    except ValueError as err:
+        return CommandOutcome(f"error: could not parse the command line ({err})", "refused")
+    if not argv:
+        return CommandOutcome("error: empty command", "refused")
+    kind, run_argv = classify(argv)
+    if kind == "other":
+        response = _canned(command, canned, root)
+        if response is None:
+            return CommandOutcome(NOT_AVAILABLE, "unavailable")
+        if _holds(response, root):
+            return CommandOutcome(response.output.rstrip("\n"), "canned", response.exit_code)
+        code = response.exit_code if response.otherwise_exit_code is None else response.otherwise_exit_code
+        return CommandOutcome((response.otherwise or response.output).rstrip("\n"), "canned", code)
+    try:
+        program = Path(argv[0]).name
+        args = argv[1:] if kind != "test" else run_argv[5:]
+        _check_paths(program if kind == "readonly" else "python", args, root)
+    except Refused as err:
+        return CommandOutcome(f"error: {err}", "refused")
+    result = run_contained(run_argv, root, home, limits)
+    text = normalise(result.output, root, home)
+    if result.cut:
+        text += f"\n[output cut at {(limits or Limits()).output_bytes // 1024} KB]"
+    if result.timed_out:
+        text += "\n[command stopped: time limit reached]"
+    text = text.rstrip("\n") + f"\n[exit code: {result.exit_code if result.exit_code is not None else 'killed'}]"
+    reads = tuple(_positional(argv[1:])) if program in READS_FILES else ()
+    return CommandOutcome(text, kind, result.exit_code, read_paths=reads, searched=program == "grep")
