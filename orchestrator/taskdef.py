@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import tomllib
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -27,6 +29,38 @@ class FileCondition(Strict):
     """Regular expression that must match the file's content."""
     lacks: str | None = None
     """Regular expression that must not match the file's content."""
+    toml: dict[str, str | int | float | bool] | None = None
+    """Dotted keys and the values they must hold once the file is parsed as TOML, as the code reads it
+    (`{"database.port": 6432}`; a quoted "6432" counts as 6432 where the expected value is a number).
+    A file that is not valid TOML holds nothing."""
+
+    def holds(self, root: Path) -> bool:
+        path = root / self.path
+        text = path.read_text(errors="replace") if path.is_file() and not path.is_symlink() else ""
+        if self.contains and not re.search(self.contains, text):
+            return False
+        if self.lacks and re.search(self.lacks, text):
+            return False
+        return self.toml is None or _toml_holds(text, self.toml)
+
+
+def _toml_holds(text: str, expected: dict) -> bool:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return False
+    for dotted, want in expected.items():
+        value: object = data
+        for key in dotted.split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(want, (int, float)) and not isinstance(want, bool) and isinstance(value, str):
+            try:
+                value = type(want)(value.strip())  # the code does int(settings["port"])
+            except ValueError:
+                return False
+        if value != want or type(value) is bool and type(want) is not bool:
+            return False
+    return True
 
 
 class CannedResponse(Strict):
@@ -46,21 +80,40 @@ class CannedResponse(Strict):
     command serve as the harness's visible check."""
 
 
+class AnswerQuantity(Strict):
+    """One value the question asks for, as the answer parser ties numbers to it (grading/answers.py)."""
+
+    name: str
+    value: float
+    """The expected value, in the base unit (seconds for a duration)."""
+    dimension: Literal["count", "duration"]
+    keywords: list[str]
+    """Lower-case stems that tie a nearby number to this quantity ("retr", "backoff", "wait")."""
+    offsets: dict[str, float] = Field(default_factory=dict)
+    """What to add to a number stated with a count noun (singular) to get this quantity
+    (`{attempt: -1}`: "8 attempts" states 7 retries)."""
+
+
 class Checks(Strict):
     hidden_tests: bool = True
     """Run hidden_tests/ (pytest) on a copy of the final workspace; all must pass."""
     visible_tests: str | None = None
     """A test command that passed before the run and must still pass after (else collateral_damage)."""
     allowed_changes: list[str] | None = None
-    """Globs of files the run may create or change; anything else changed is collateral_damage."""
+    """Globs of source files the run may create or change; anything else changed is collateral_damage.
+    New tests are always allowed; existing tests may not be edited, deleted or weakened."""
     must_write: bool = True
     must_read: list[str] = Field(default_factory=list)
-    """Files the model must have read (read_file, or cat/head/tail through run_command)."""
+    """Files whose content some tool output must have carried (read_file, cat, grep, search_code...)."""
     must_search: bool = False
     """The model must have used search_code (or grep through run_command)."""
     search_reason: Reason = "wrong_fix"
-    answer_patterns: list[str] = Field(default_factory=list)
-    """Regular expressions (case-insensitive) that must all match the final answer."""
+    answer: list[AnswerQuantity] = Field(default_factory=list)
+    """The quantities the final answer must state, each with its one right value."""
+    answer_distractors: list[str] = Field(default_factory=list)
+    """Stems that tie the nearest number to something else (other settings: "timeout", "multiplier")."""
+    answer_contrasts: list[str] = Field(default_factory=list)
+    """Words after which the rest of a clause speaks of something else ("default", "staging", "instead")."""
     tests_after_last_write: bool = False
     """A test command ran after the last successful write."""
 

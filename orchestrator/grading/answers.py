@@ -1,0 +1,192 @@
+"""Judging a prose answer by the values it states for each asked quantity, never by a regular expression.
+
+An answer is cut into clauses (sentences, commas, parentheses, "then", arrows). In each clause every
+number (digits or number words: "seven", "forty-five", "twice") is read with the unit that follows it
+("45 s", "45000 ms", "0.75 min", "7 retries", "8 attempts"). A number is tied to the asked quantity
+whose keyword stands nearest to it in the same clause, among the quantities its unit fits; a nearer
+distractor ("timeout", "multiplier", "default", "staging") ties it to nothing. Operands of arithmetic
+("45 x 1.5") and multipliers ("1.5x") state nothing. A quantity passes when the answer states it at
+least once and every value tied to it equals the expected one, after unit conversion.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from orchestrator.taskdef import AnswerQuantity
+
+SECONDS_PER = {**dict.fromkeys(("ms", "msec", "msecs", "millisecond", "milliseconds"), 0.001),
+               **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1.0),
+               **dict.fromkeys(("min", "mins", "minute", "minutes"), 60.0),
+               **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), 3600.0)}
+# Count nouns, singular: a quantity's `offsets` say how one of them converts ("8 attempts" = 7 retries).
+COUNT_NOUNS = {"retries": "retry", "retry": "retry", "times": "time", "time": "time", "attempts": "attempt",
+               "attempt": "attempt", "tries": "try", "try": "try", "deliveries": "delivery",
+               "delivery": "delivery"}
+ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+        "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+ADVERBS = {"once": "1 times", "twice": "2 times", "thrice": "3 times"}
+MAX_ANSWER_CHARS = 20_000
+
+_UNIT = (r"(?:\s?-?\s?(?P<unit>milliseconds?|msecs?|ms|seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h|"
+         r"retries|retry|times|time|attempts?|tries|try|deliveries|delivery)\b)?")
+_NUMBER = re.compile(r"(?<![\w.\-])(?P<num>\d+(?:\.\d+)?)" + _UNIT)
+_OPERATOR_AFTER = re.compile(r"\s*[x×*/+]\s*\d")
+_OPERATOR_BEFORE = re.compile(r"\d\s*[x×*/+]\s*$")
+_MULTIPLIER_AFTER = re.compile(r"\s?[x×%]")
+_CLAUSE_BREAK = re.compile(r"[.!?;,()\[\]\n]\s|[;,()\[\]\n]|\s(?:then|and then|followed by)\s|→|->|=>")
+
+
+@dataclass
+class Stated:
+    value: float
+    """In the quantity's base unit (seconds for a duration, a count of retries for a count)."""
+    text: str
+    """The words that stated it, for the check's detail."""
+
+
+@dataclass
+class QuantityVerdict:
+    name: str
+    expected: float
+    stated: list[Stated]
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.stated) and all(_same(s.value, self.expected) for s in self.stated)
+
+    def describe(self, unit: str) -> str:
+        if not self.stated:
+            return f"{self.name}: no value stated (expected {_fmt(self.expected)}{unit})"
+        said = ", ".join(f"{_fmt(s.value)}{unit} ('{s.text}')" for s in self.stated)
+        verdict = "ok" if self.passed else f"expected {_fmt(self.expected)}{unit}"
+        return f"{self.name}: stated {said}: {verdict}"
+
+
+def _same(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-6 * max(1.0, abs(b))
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def _number_words(text: str) -> str:
+    """Number words to digits: 'forty-five' -> '45', 'seven' -> '7', 'twice' -> '2 times'."""
+    for word, digits in ADVERBS.items():
+        text = re.sub(rf"\b{word}\b", digits, text)
+    tens = "|".join(t for t in TENS if t)
+    ones = "|".join(ONES[1:10])
+
+    def compound(m: re.Match) -> str:
+        return str(TENS.index(m.group(1)) * 10 + (ONES.index(m.group(2)) if m.group(2) else 0))
+    text = re.sub(rf"\b({tens})(?:[\s-]({ones}))?\b", compound, text)
+    return re.sub(rf"\b({'|'.join(ONES)})\b", lambda m: str(ONES.index(m.group(1))), text)
+
+
+def normalise_answer(answer: str) -> str:
+    text = answer[:MAX_ANSWER_CHARS].lower()
+    text = re.sub(r"[*`_#]{2,}|[*`#]", " ", text)  # markdown emphasis and code marks
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 45,000 -> 45000
+    text = text.replace("\u00a0", " ")
+    return _number_words(text)
+
+
+def _clauses(text: str) -> list[str]:
+    return [c for c in _CLAUSE_BREAK.split(text) if c and c.strip()]
+
+
+def _dimension(unit: str | None) -> str | None:
+    if unit is None:
+        return None
+    if unit in COUNT_NOUNS:
+        return "count"
+    return "duration"
+
+
+def _keyword_hits(clause: str, words: list[str]) -> list[tuple[int, int]]:
+    spans = []
+    for word in words:
+        spans += [(m.start(), m.end()) for m in re.finditer(re.escape(word), clause)]
+    return spans
+
+
+def _distance(span: tuple[int, int], hit: tuple[int, int]) -> int:
+    if hit[1] <= span[0]:
+        return span[0] - hit[1]
+    if hit[0] >= span[1]:
+        return hit[0] - span[1]
+    return 0
+
+
+def _contrast_scopes(text: str, contrasts: list[str]) -> list[tuple[int, int]]:
+    """Spans that speak of something else ("the defaults (3 retries, 5 s)", "unlike staging, ..."): from
+    a contrast word to the end of its clause, a parenthesis opened on the way included, or to the
+    closing parenthesis when the word stands inside one."""
+    scopes = []
+    for word in contrasts:
+        for m in re.finditer(r"\b" + re.escape(word) + r"\b", text):
+            depth, end, i = 0, len(text), m.end()
+            inside = text[: m.start()].count("(") > text[: m.start()].count(")")
+            while i < len(text):
+                ch = text[i]
+                if ch == "(":
+                    depth += 1
+                elif ch == ")":
+                    if depth == 0 and inside:
+                        end = i
+                        break
+                    depth = max(0, depth - 1)
+                elif depth == 0 and (ch in ",;:\n!?" or text.startswith((". ", "->", "→", " then "), i)):
+                    end = i
+                    break
+                i += 1
+            scopes.append((m.start(), end))
+    return scopes
+
+
+def judge_answer(answer: str | None, quantities: list[AnswerQuantity], distractors: list[str],
+                 contrasts: list[str] = ()) -> list[QuantityVerdict]:
+    verdicts = {q.name: QuantityVerdict(q.name, q.value, []) for q in quantities}
+    if not answer:
+        return list(verdicts.values())
+    text = normalise_answer(answer)
+    scopes = _contrast_scopes(text, list(contrasts))
+    offset = 0
+    for clause in _clauses(text):
+        start, offset = text.index(clause, offset), text.index(clause, offset) + len(clause)
+        for m in _NUMBER.finditer(clause):
+            if any(a <= start + m.start() < b for a, b in scopes):
+                continue
+            before, after = clause[: m.start()], clause[m.end("num"):]
+            if _OPERATOR_AFTER.match(after) or _OPERATOR_BEFORE.search(before) or \
+                    (m.group("unit") is None and _MULTIPLIER_AFTER.match(after)):
+                continue
+            unit = m.group("unit")
+            dim = _dimension(unit)
+            span = (m.start(), m.end())
+            best: tuple[int, AnswerQuantity | None] | None = None
+            for q in quantities:
+                if dim is not None and dim != q.dimension:
+                    continue
+                nouns = [unit] if dim == "count" else []  # "7 retries": the noun says what it counts
+                for hit in _keyword_hits(clause, q.keywords + nouns):
+                    d = _distance(span, hit)
+                    if best is None or d < best[0]:
+                        best = (d, q)
+            for hit in _keyword_hits(clause, distractors):
+                d = _distance(span, hit)
+                if best is not None and d < best[0]:
+                    best = (d, None)
+            if best is None or best[1] is None:
+                continue
+            q = best[1]
+            value = float(m.group("num"))
+            if q.dimension == "duration":
+                value *= SECONDS_PER[unit] if unit else 1.0  # a bare number is in the base unit
+            elif unit:
+                value += q.offsets.get(COUNT_NOUNS[unit], 0)
+            verdicts[q.name].stated.append(Stated(value, clause[max(0, span[0] - 25): span[1] + 5].strip()))
+    return list(verdicts.values())
