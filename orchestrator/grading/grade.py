@@ -4,10 +4,12 @@ Any correct fix passes whatever its style; a plausible wrong fix fails the hidde
 gets ONE primary reason, chosen in this order (the first that applies):
 
 1. infra_error          the server failed: not the model's doing, never scored
+   truncated            the run ended on a turn the token cap cut (finish_reason `length`, no call)
 2. no_tool_calls        no tool call at all (parser_dropped_call instead when the text held call markup)
 3. invalid_tool_calls   every call was malformed
 4. parser_dropped_call  the run ended on a turn whose text held tool-call markup the server did not parse
-5. collateral_damage    previously passing tests broke, or files outside the allowed ones changed
+5. collateral_damage    previously passing tests broke or were edited, deleted or weakened, or files
+                        outside the allowed ones changed (new tests are always allowed)
 6. never_wrote          a task that needs a change got none (looping / out_of_turns when that is why)
 7. wrong_fix            the hidden tests fail on the final workspace
 8. wrong_answer         the final answer lacks what was asked, or came without reading the source
@@ -16,8 +18,6 @@ gets ONE primary reason, chosen in this order (the first that applies):
 
 from __future__ import annotations
 
-import fnmatch
-import re
 import hashlib
 import shutil
 import tempfile
@@ -25,6 +25,9 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from orchestrator.grading.answers import judge_answer
+from orchestrator.grading.changes import judge_changes
+from orchestrator.grading.reading import file_was_seen
 from orchestrator.workspace.commands import normalise
 from orchestrator.workspace.sandbox import Limits, run_contained
 from orchestrator.taskdef import Task
@@ -99,16 +102,19 @@ def _process_checks(task: Task, ws: Workspace, traj: Trajectory) -> list[Check]:
     writes = [op for op in log.ops if op.kind == "write" and op.ok]
     if c.must_write:
         checks.append(Check("wrote_a_change", bool(writes), f"{len(writes)} successful writes"))
-    read = {op.path for op in log.ops if op.kind == "read" and op.ok}
+    read = {op.path for op in log.ops if op.kind == "read" and op.ok and op.path}
     for path in c.must_read:
-        checks.append(Check(f"read:{path}", path in read, "read through a tool" if path in read else "never read"))
+        seen = file_was_seen(task.repo, path, traj.events, read)
+        checks.append(Check(f"read:{path}", seen.seen, seen.detail))
     if c.must_search:
         searched = any(op.kind == "search" for op in log.ops)
         checks.append(Check("searched", searched, "" if searched else "no search_code or grep"))
-    if c.answer_patterns:
-        answer = traj.final_answer or ""
-        missing = [p for p in c.answer_patterns if not re.search(p, answer, re.IGNORECASE)]
-        checks.append(Check("answer", not missing, f"missing {missing}" if missing else "states every value"))
+    if c.answer:
+        verdicts = judge_answer(traj.final_answer, c.answer, c.answer_distractors, c.answer_contrasts)
+        units = {q.name: " s" if q.dimension == "duration" else "" for q in c.answer}
+        detail = "; ".join(v.describe(units[v.name]) for v in verdicts)
+        checks.append(Check("answer", all(v.passed for v in verdicts),
+                            detail if traj.final_answer else "no final answer"))
     if c.tests_after_last_write:
         last_write = writes[-1].index if writes else None
         tests = [op.index for op in log.ops if op.kind == "test"]
@@ -120,9 +126,12 @@ def _process_checks(task: Task, ws: Workspace, traj: Trajectory) -> list[Check]:
 def _outcome_checks(task: Task, ws: Workspace) -> list[Check]:
     c, checks = task.checks, []
     if c.allowed_changes is not None:
-        changed = changed_files(task, ws)
-        stray = [f for f in changed if not any(fnmatch.fnmatch(f, g) for g in c.allowed_changes)]
-        checks.append(Check("only_allowed_files_changed", not stray, f"also changed {stray}" if stray else ""))
+        verdict = judge_changes(changed_files(task, ws), task.repo, ws.root, c.allowed_changes)
+        kept = f"changed {', '.join(verdict.allowed)}" if verdict.allowed else "nothing changed"
+        checks.append(Check("only_allowed_files_changed", not verdict.stray,
+                            f"also changed {verdict.stray}" if verdict.stray else kept))
+        checks.append(Check("existing_tests_kept", not verdict.damaged_tests,
+                            "; ".join(verdict.damaged_tests) or "no existing test edited, deleted or weakened"))
     if c.visible_tests:
         import shlex
 
@@ -140,13 +149,15 @@ def _reason(task: Task, traj: Trajectory, checks: dict[str, Check]) -> str:
     def failed(name: str) -> bool:
         return name in checks and not checks[name].passed
 
+    if traj.truncated_turns and traj.truncated_turns[-1] == traj.turns and traj.ended == "answer":
+        return "truncated"
     if not traj.events:
         return "parser_dropped_call" if traj.dropped_call_turns else "no_tool_calls"
     if all(e.malformed for e in traj.events):
         return "invalid_tool_calls"
     if traj.dropped_call_turns and traj.dropped_call_turns[-1] == traj.turns:
         return "parser_dropped_call"
-    if failed("existing_tests_pass") or failed("only_allowed_files_changed"):
+    if failed("existing_tests_pass") or failed("only_allowed_files_changed") or failed("existing_tests_kept"):
         return "collateral_damage"
     if failed("wrote_a_change"):
         if looping(traj):

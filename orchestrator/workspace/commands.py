@@ -88,14 +88,8 @@ def _canned(command: str, canned: list[CannedResponse], root: Path) -> CannedRes
 
 
 def _holds(response: CannedResponse, root: Path) -> bool:
-    for cond in response.when:
-        path = root / cond.path
-        text = path.read_text(errors="replace") if path.is_file() else ""
-        if cond.contains and not re.search(cond.contains, text):
-            return False
-        if cond.lacks and re.search(cond.lacks, text):
-            return False
-    return True
+    # Judged as the grader judges: TOML parsed, not matched line by line (taskdef.FileCondition).
+    return all(cond.holds(root) for cond in response.when)
 
 
 _TIMING = re.compile(r" in \d+(\.\d+)?s( \(\d+:\d\d:\d\d\))?")
