@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from orchestrator.report.render import render
-from orchestrator.report.data import build_report
+from orchestrator.report.build import build_report
 from tests.helpers.report_results import write_two_models
 
 BROWSER = next((shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)

@@ -10,7 +10,8 @@ import pytest
 
 from orchestrator.errors import UserError
 from orchestrator.results.records import ResultsDir, RunRecord
-from orchestrator.report.data import build_report, load_seed
+from orchestrator.report.build import build_report
+from orchestrator.report.seed import load_seed
 from orchestrator.taskdef import TASK_ORDER
 from tests.helpers.report_results import GIB, write_two_models
 
@@ -86,13 +87,17 @@ def test_performance(report):
 
 
 def test_thinking_unknown_is_not_zero(report):
-    alpha, beta = report["thinking"]["alpha"], report["thinking"]["beta"]
-    assert alpha["tasks"]["config_read"] == {"runs": 3, "runs_known": 2, "tokens_mean": 150.0, "seconds_mean": 1.5}
-    # thinking / completion over runs where both are known: (100+200+300+500+50+600+900) / (400+400+1000+1000+500+1200+1000)
-    assert alpha["share"] == pytest.approx(2650 / 5500)
-    assert alpha["passed"]["tokens_mean"] == pytest.approx((100 + 200 + 300 + 50 + 600) / 5)
-    assert alpha["failed"]["tokens_mean"] == pytest.approx((500 + 900) / 2)
-    assert beta["tokens_mean"] is None and beta["share"] is None and beta["runs_known"] == 0
+    alpha, beta = report["thinking_tax"]["alpha"], report["thinking_tax"]["beta"]
+    config_read = alpha["tasks"]["config_read"]
+    assert (config_read["runs"], config_read["runs_known"]) == (3, 2)
+    assert (config_read["thinking_mean"], config_read["thinking_s_mean"]) == (150.0, 1.5)
+    # useful = generated - thinking over runs where both are known:
+    # thinking (100+200+300+500+50+600+900) of completion (400+400+1000+1000+500+1200+1000)
+    assert alpha["useful_share"] == pytest.approx(1 - 2650 / 5500)
+    assert alpha["thinking_passed_mean"] == pytest.approx((100 + 200 + 300 + 50 + 600) / 5)
+    assert alpha["thinking_failed_mean"] == pytest.approx((500 + 900) / 2)
+    assert alpha["failed_thought_more"] is True
+    assert beta["thinking_mean"] is None and beta["useful_share"] is None and beta["runs_known"] == 0
 
 
 def test_raw_vs_harness_gap_and_cost(report):

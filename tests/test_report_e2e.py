@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from orchestrator.cli.main import app
 from orchestrator.report.render import render
-from orchestrator.report.data import build_report
+from orchestrator.report.build import build_report
 from tests.helpers.scripted_server import ScriptedModel, trajectory_script
 
 TASK = "config_read"

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from orchestrator.report.plots import render_figures
 from orchestrator.report.render import print_report, render, write_reports
-from orchestrator.report.data import build_report
+from orchestrator.report.build import build_report
 from tests.helpers.report_results import write_two_models
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -49,7 +49,8 @@ def test_markdown_shows_every_section(report):
         assert heading in md
     assert _md_row(md, "alpha")[1:3] == ["0.75 (6/8)", "0.41–0.93"]
     assert "beta (×2 concurrent)" in md  # speed figures measured under concurrency say so
-    assert _md_row(md, "beta (×2 concurrent)", after="## Thinking tax")[1:] == ["—"] * 4  # unknown, not 0
+    beta = _md_row(md, "beta (×2 concurrent)", after="## Thinking tax")
+    assert beta[1:3] == ["5/9", "300"] and beta[3:5] == ["—", "—"]  # thinking unknown, not 0
     assert "2/3 → 3/3 (+33)" in md
 
 
@@ -59,7 +60,7 @@ def test_json_carries_the_numbers_the_tables_show(report):
     table = render(report, "table")
     # spot-check numbers from each section of the terminal view against the JSON
     assert f"{data['performance']['alpha']['ttft_p90_s']:.2f}" in table
-    assert f"{data['thinking']['alpha']['share'] * 100:.0f}%" in table
+    assert f"({data['thinking_tax']['alpha']['useful_share'] * 100:.0f}%)" in table
     assert f"{data['harness_gap']['alpha']['extra_tokens_per_run']:+,.0f}" in table
     assert f"{data['reliability']['raw']['beta']['ci95'][1]:.2f}" in table
 
@@ -76,9 +77,9 @@ def test_figures_are_pngs_and_an_empty_one_is_left_out(report):
     figures = render_figures(report)
     assert set(figures) == {"score_vs_decode", "score_vs_memory", "thinking_per_task", "memory_over_turns"}
     assert all(png.startswith(PNG_MAGIC) and len(png) > 5000 for png in figures.values())
-    no_thinking = {**report, "thinking": {lab: {**t, "tasks": {k: {**v, "tokens_mean": None}
-                                                                for k, v in t["tasks"].items()}}
-                                          for lab, t in report["thinking"].items()}}
+    no_thinking = {**report, "thinking_tax": {lab: {**t, "tasks": {k: {**v, "thinking_mean": None}
+                                                                    for k, v in t["tasks"].items()}}
+                                              for lab, t in report["thinking_tax"].items()}}
     assert "thinking_per_task" not in render_figures(no_thinking)
 
 

@@ -45,12 +45,12 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
 
         from orchestrator.report.render import render
-        from orchestrator.report.data import build_report
+        from orchestrator.report.build import build_report
 
         chosen = pick_format(fmt, output)
         report = build_report(results, compare_seed=compare_seed)
         if output is None and chosen == "table":
-            from orchestrator.report.markdown import print_tables
+            from orchestrator.report.terminal import print_tables
 
             print_tables(report, Console())
             return

@@ -1,4 +1,5 @@
-"""The cost side of a score: speed, memory, the thinking tax, and what the harness adds over raw runs.
+"""The cost side of a score: speed, memory, and what the harness adds over raw runs (the thinking
+tax has its own module, thinking_tax.py).
 
 Speed figures (time to first token, decode and prefill tok/s) come from warm turns only: a freshly
 started server's first answer pays for compilation and cache set-up, which is load cost, not speed.
@@ -57,34 +58,6 @@ def performance_section(loaded: Loaded, mode: str, tasks: list[dict[str, str]]) 
             "passes": passes,
             "score_per_hour": passes / (wall_s / 3600) if wall_s > 0 else None,
             "score_per_gib": passes / (peak / GIB) if peak else None,
-        }
-    return out
-
-
-def _thinking_stats(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    tokens = [r.get("thinking_tokens") for r in runs]
-    return {"runs": len(runs), "runs_known": sum(t is not None for t in tokens),
-            "tokens_mean": mean_known(tokens), "seconds_mean": mean_known(r.get("thinking_s") for r in runs)}
-
-
-def thinking_section(loaded: Loaded, mode: str, tasks: list[dict[str, str]]) -> dict[str, Any]:
-    """Thinking tokens and seconds per task; the thinking share of generated tokens; failed vs passed.
-
-    The share counts only runs where both thinking and completion tokens are known (servers count
-    reasoning inside completion tokens), so an unknown run never dilutes it.
-    """
-    out = {}
-    for m in loaded.models:
-        runs = scored(select(loaded.runs, m["label"], mode))
-        both = [r for r in runs if r.get("thinking_tokens") is not None and r.get("completion_tokens")]
-        thought = sum(r["thinking_tokens"] for r in both)
-        generated = sum(r["completion_tokens"] for r in both)
-        out[m["label"]] = {
-            **_thinking_stats(runs),
-            "tasks": {t["id"]: _thinking_stats(select(runs, task=t["id"])) for t in tasks},
-            "share": thought / generated if generated else None,
-            "passed": _thinking_stats([r for r in runs if r.get("passed")]),
-            "failed": _thinking_stats([r for r in runs if not r.get("passed")]),
         }
     return out
 

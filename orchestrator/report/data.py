@@ -9,27 +9,23 @@ Rules the numbers follow:
   folder overrides an earlier one for the same key). Turns follow the same rule: when a run's turn
   numbering starts again, the earlier attempt's turns are dropped.
 - Runs lost to `infra_error` are listed apart and never scored: not in passes, not in runs.
-- A model is its `model` name; two configs that share a name are told apart as `name@hash8`.
+- A model is its `model` name; a thinking variant of it (a record's `variant`) is `name/variant`, so
+  the variants of one model sit side by side; two configs that share a name and variant are told
+  apart as `name@hash8`.
 - Unknown figures stay None (JSON null, "—" on screen), never averaged in as 0.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from orchestrator.errors import UserError
-from orchestrator.results.records import read_jsonl
+from orchestrator.report.seed import TIER_ORDER, load_seed, seed_section
 from orchestrator.report.stats import all_passed, mean_known, pass_hat_k, wilson_interval
+from orchestrator.results.loader import is_infra_error, run_key  # noqa: F401  (run_key: used by the report modules)
+from orchestrator.results.loader import load_results as read_results_folders
 from orchestrator.trajectory import FAILURE_REASONS
-
-SEED_FILE = Path(__file__).parent / "seed_results.yaml"
-TIER_ORDER = ("basic", "intermediate", "advanced")
 
 
 @dataclass
@@ -44,100 +40,77 @@ class Loaded:
     models: list[dict[str, Any]] = field(default_factory=list)
 
 
-@lru_cache(maxsize=1)
-def load_seed() -> dict[str, Any]:
-    """The article's published table (data/seed_results.yaml)."""
-    return yaml.safe_load(SEED_FILE.read_text(encoding="utf-8"))
-
-
-def run_key(row: dict[str, Any]) -> tuple:
-    return (row.get("config_hash"), row.get("task"), row.get("run"), row.get("mode", "raw"))
-
-
-def is_infra_error(run: dict[str, Any]) -> bool:
-    return run.get("reason") == "infra_error" or run.get("ended") == "infra_error"
-
-
-def _check_folder(root: Path) -> None:
-    if not root.is_dir():
-        raise UserError(f"{root}: no such folder; give a results folder (it holds runs.jsonl)")
-    if not (root / "runs.jsonl").exists() and not (root / "turns.jsonl").exists():
-        raise UserError(f"{root}: no runs.jsonl or turns.jsonl here; is it a results folder?")
-
-
-def _read_meta(root: Path) -> list[dict[str, Any]]:
-    metas = []
-    for path in sorted(root.glob("models/*/meta.json")):
-        try:
-            meta = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            continue  # a torn meta.json costs that model its load time, not the whole report
-        if isinstance(meta, dict):
-            meta.setdefault("model", path.parent.name)
-            metas.append(meta)
-    return metas
-
-
 def load_results(dirs: list[Path]) -> Loaded:
-    """Read and dedup the folders; a folder that is not a results folder is a one-line UserError."""
-    if not dirs:
-        raise UserError("give at least one results folder")
-    roots = [Path(d) for d in dirs]
-    for root in roots:
-        _check_folder(root)
-    runs: dict[tuple, dict[str, Any]] = {}
-    turns: dict[tuple, list[dict[str, Any]]] = {}
-    metas: list[dict[str, Any]] = []
-    for root in roots:
-        for row in read_jsonl(root / "runs.jsonl"):
-            runs.pop(run_key(row), None)  # re-insert, so dict order is the order of the winners
-            runs[run_key(row)] = row
-        for row in read_jsonl(root / "turns.jsonl"):
-            attempt = turns.setdefault(run_key(row), [])
-            if attempt and row.get("turn", 0) <= attempt[-1].get("turn", 0):
-                attempt.clear()  # numbering restarted: a retry or a resume; its turns replace the old
-            attempt.append(row)
-        metas.extend(_read_meta(root))
-    loaded = Loaded(sources=[str(r) for r in roots], runs=list(runs.values()),
-                    turns=[t for attempt in turns.values() for t in attempt])
-    _label_models(loaded, metas)
+    """Read, check and dedup the folders through the one results loader; label the models."""
+    results = read_results_folders(dirs)
+    loaded = Loaded(sources=results.sources, runs=results.runs, turns=results.turns)
+    _label_models(loaded, results.metas)
     return loaded
 
 
+def _expand_variant_metas(metas: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One server launch can serve several thinking variants: its meta.json lists them, and each
+    variant gets the launch's figures (load time, memory after load) under its own config hash."""
+    out = []
+    for meta in metas:
+        variants = meta.get("variants")
+        if not isinstance(variants, list) or not variants:
+            out.append(meta)
+            continue
+        for v in variants:
+            if isinstance(v, dict) and v.get("name"):
+                out.append({**meta, "variant": v["name"], "config_hash": v.get("config_hash"),
+                            "max_tokens": v.get("max_tokens")})
+    return out
+
+
 def _label_models(loaded: Loaded, metas: list[dict[str, Any]]) -> None:
-    """Give every record a `label`, and list the models in first-seen order."""
-    hashes: dict[str, list[str]] = {}
+    """Give every record a `label`, and list the models in first-seen order, variants of one together."""
+    metas = _expand_variant_metas(metas)
+    # records name their config by hash; the launch's meta.json says which variant a hash is
+    variant_of = {m["config_hash"]: m["variant"] for m in metas if m.get("variant") and m.get("config_hash")}
+    for row in [*loaded.runs, *loaded.turns]:
+        if not row.get("variant") and row.get("config_hash") in variant_of:
+            row["variant"] = variant_of[row["config_hash"]]
+    hashes: dict[tuple, list[str]] = {}
     for row in [*loaded.runs, *loaded.turns, *metas]:
-        seen = hashes.setdefault(row.get("model", "?"), [])
+        seen = hashes.setdefault((row.get("model", "?"), row.get("variant")), [])
         if row.get("config_hash") and row["config_hash"] not in seen:
             seen.append(row["config_hash"])
 
     def label(row: dict[str, Any]) -> str:
-        name = row.get("model", "?")
-        if len(hashes[name]) > 1 and row.get("config_hash"):
-            return f"{name}@{row['config_hash'][:8]}"
-        return name
+        name, variant = row.get("model", "?"), row.get("variant")
+        text = f"{name}/{variant}" if variant else name
+        if len(hashes[(name, variant)]) > 1 and row.get("config_hash"):
+            return f"{text}@{row['config_hash'][:8]}"
+        return text
 
     models: dict[str, dict[str, Any]] = {}
     for row in [*loaded.runs, *loaded.turns]:
         row["label"] = label(row)
         m = models.setdefault(row["label"], {"label": row["label"], "model": row.get("model", "?"),
+                                             "variant": row.get("variant"),
                                              "config_hash": row.get("config_hash"), "backend": None,
                                              "concurrency": 1})
         m["backend"] = m["backend"] or row.get("backend")
         m["concurrency"] = max(m["concurrency"], int(row.get("concurrency") or 1))
     for meta in metas:
         # a meta.json without a config_hash belongs to every config of that name: only one exists then
-        if meta.get("config_hash") is None and len(hashes.get(meta["model"], [])) > 1:
+        if meta.get("config_hash") is None and len(hashes.get((meta["model"], meta.get("variant")), [])) > 1:
             continue
         lab = label(meta)
         loaded.meta.setdefault(lab, []).append(meta)
         if lab in models:
             models[lab]["backend"] = models[lab]["backend"] or meta.get("backend")
+            cap = meta.get("max_tokens") or ((meta.get("config") or {}).get("sampling") or {}).get("max_tokens")
+            models[lab]["max_tokens"] = models[lab].get("max_tokens") or cap
     seed_by_config = {m["config"]: m["name"] for m in load_seed()["models"]}
+    first_seen = list(dict.fromkeys(m["model"] for m in models.values()))
     for m in models.values():
         m["seed_name"] = seed_by_config.get(m["model"])
-    loaded.models = list(models.values())
+        m.setdefault("max_tokens", None)
+    # variants of one model side by side, models in the order they were first seen
+    loaded.models = sorted(models.values(), key=lambda m: first_seen.index(m["model"]))
 
 
 def task_list(loaded: Loaded, all_seed_tasks: bool) -> list[dict[str, str]]:
@@ -187,21 +160,6 @@ def score_section(loaded: Loaded, mode: str, tasks: list[dict[str, str]]) -> dic
         tiers[m["label"]] = {tier: _tally([r for r in runs if r.get("tier") == tier]) for tier in tiers_of(tasks)}
         total[m["label"]] = _tally(runs)
     return {"cells": cells, "tiers": tiers, "total": total}
-
-
-def seed_section() -> dict[str, Any]:
-    seed = load_seed()
-    order = [t["id"] for t in seed["tasks"]]
-    models = []
-    tier_of = {t["id"]: t["tier"] for t in seed["tasks"]}
-    for m in seed["models"]:
-        passes = dict(zip(order, m["passes"]))
-        tiers = {tier: sum(p for task, p in passes.items() if tier_of[task] == tier) for tier in TIER_ORDER}
-        models.append({"name": m["name"], "config": m["config"], "passes": passes, "tiers": tiers,
-                       "total": sum(m["passes"])})
-    tier_runs = {tier: seed["runs"] * sum(t["tier"] == tier for t in seed["tasks"]) for tier in TIER_ORDER}
-    return {"source": seed["source"], "runs": seed["runs"], "tasks": len(order), "tier_runs": tier_runs,
-            "models": models}
 
 
 def reliability_section(loaded: Loaded, mode: str, tasks: list[dict[str, str]]) -> dict[str, Any]:
@@ -256,35 +214,3 @@ def infra_error_list(loaded: Loaded) -> list[dict[str, Any]]:
     return [{"label": r["label"], "task": r.get("task"), "run": r.get("run"), "mode": r.get("mode", "raw"),
              "attempts": r.get("attempts"), "error": r.get("error")}
             for r in loaded.runs if is_infra_error(r)]
-
-
-def build_report(dirs: list[Path], compare_seed: bool = False) -> dict[str, Any]:
-    """Every number the reports show, as one JSON-ready dict (report.json is exactly this).
-
-    Thinking and performance-per-score use the primary mode: raw (the article's benchmark) when
-    raw runs exist, else harness; the harness section compares the two modes.
-    """
-    # imported here: report_perf builds on this module's helpers
-    from orchestrator.report.cost import harness_gap_section, memory_series, performance_section, thinking_section
-
-    loaded = load_results(dirs)
-    tasks = task_list(loaded, all_seed_tasks=compare_seed)
-    modes = modes_of(loaded)
-    primary = modes[0] if modes else "raw"
-    return {
-        "sources": loaded.sources,
-        "tasks": tasks,
-        "tiers": tiers_of(tasks),
-        "models": loaded.models,
-        "modes": modes,
-        "primary_mode": primary,
-        "score": {mode: score_section(loaded, mode, tasks) for mode in modes},
-        "seed": seed_section() if compare_seed else None,
-        "reliability": {mode: reliability_section(loaded, mode, tasks) for mode in modes},
-        "failures": {mode: failure_section(loaded, mode, tasks) for mode in modes},
-        "infra_errors": infra_error_list(loaded),
-        "performance": performance_section(loaded, primary, tasks),
-        "thinking": thinking_section(loaded, primary, tasks),
-        "harness_gap": harness_gap_section(loaded, tasks),
-        "memory_series": memory_series(loaded),
-    }

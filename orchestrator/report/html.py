@@ -1,7 +1,8 @@
 """The report as one self-contained HTML file: inline CSS, plots embedded as base64 PNG, no scripts.
 
 One file that opens anywhere (mailed, attached to an issue, opened from a results folder) with
-nothing to fetch: no external stylesheet, font or image.
+nothing to fetch: no external stylesheet, font or image. Every run is in it too (html_runs.py), and
+the summary tables link to them.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import re
 from html import escape
 from typing import Any
 
+from orchestrator.report.html_runs import RUNS_CSS, render_runs
 from orchestrator.report.plots import FIGURE_TITLES
-from orchestrator.report.sections import DASH, Table, build_sections
+from orchestrator.report.outline import build_sections
+from orchestrator.report.sections import DASH, Table
 
 CSS = """
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2330;
@@ -35,6 +38,7 @@ tr.first-total td { border-top: 2px solid #9aa3b5; }
 td.unknown { color: #9aa3b5; }
 thead th.ref { background: #6b7689; font-weight: 500; font-style: italic; }
 td.ref { background: #f1f2f5 !important; }
+td a { color: inherit; text-decoration: underline dotted #9aa3b5; }
 td.pass-all { color: #17703a; } td.pass-none { color: #a8261d; }
 figure { display: inline-block; margin: 8px 16px 16px 0; background: #fff; padding: 8px;
          box-shadow: 0 1px 2px rgba(0,0,0,.08); }
@@ -56,9 +60,10 @@ def _cell_class(text: str) -> str:
     return "pass-all" if match[1] == match[2] else "pass-none" if match[1] == "0" else ""
 
 
-def _td(text: str, name: bool, reference: bool) -> str:
+def _td(text: str, name: bool, reference: bool, link: str | None = None) -> str:
     classes = " ".join(c for c in ("name" if name else "", "ref" if reference else "", _cell_class(text)) if c)
-    return f'<td class="{classes}">{escape(text)}</td>' if classes else f"<td>{escape(text)}</td>"
+    inner = f'<a href="#{escape(link)}">{escape(text)}</a>' if link else escape(text)
+    return f'<td class="{classes}">{inner}</td>' if classes else f"<td>{inner}</td>"
 
 
 def html_table(table: Table) -> str:
@@ -73,7 +78,9 @@ def html_table(table: Table) -> str:
     first_total = len(table.rows) - table.total_rows
     for n, row in enumerate(table.rows):
         cls = "" if n < first_total else ' class="total first-total"' if n == first_total else ' class="total"'
-        cells = "".join(_td(c, i < table.left_columns, reference[i]) for i, c in enumerate(row))
+        ref_row = n in table.reference_rows
+        cells = "".join(_td(c, i < table.left_columns, reference[i] or ref_row, table.links.get((n, i)))
+                        for i, c in enumerate(row))
         out.append(f"<tr{cls}>{cells}</tr>")
     out.append("</tbody></table></div>")
     return "\n".join(out)
@@ -86,18 +93,21 @@ def _figure(name: str, png: bytes) -> str:
             f"<figcaption>{title}</figcaption></figure>")
 
 
-def render_html(report: dict[str, Any], figures: dict[str, bytes]) -> str:
-    """The whole report as one HTML document; `figures` are plots.render_figures' PNGs."""
+def render_html(report: dict[str, Any], figures: dict[str, bytes], run_views: list[dict[str, Any]] | None = None) -> str:
+    """The whole report as one HTML document; `figures` are plots.render_figures' PNGs, `run_views`
+    run_view.load_run_views' runs (left out: no run viewer)."""
     body = ["<h1>siliconbench report</h1>",
             '<p class="sources">Results: ' + ", ".join(f"<code>{escape(s)}</code>" for s in report["sources"])
-            + "</p>"]
+            + (' · <a href="#runs">every run, turn by turn</a>' if run_views else "") + "</p>"]
     for section in build_sections(report):
         body.append(f"<h2>{escape(section.title)}</h2>")
         if section.intro:
             body.append(f'<p class="intro">{escape(section.intro)}</p>')
         body.extend(html_table(t) for t in section.tables)
         body.extend(_figure(name, figures[name]) for name in section.figures if name in figures)
+    if run_views:
+        body.append(render_runs(run_views))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<title>siliconbench report</title><style>{CSS}</style></head>\n"
+            f"<title>siliconbench report</title><style>{CSS}{RUNS_CSS}</style></head>\n"
             "<body><main>\n" + "\n".join(body) + "\n</main></body></html>\n")

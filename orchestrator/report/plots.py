@@ -75,8 +75,13 @@ def score_vs_memory(report: dict[str, Any]) -> bytes | None:
 
 def thinking_per_task(report: dict[str, Any]) -> bytes | None:
     """Grouped bars: mean thinking tokens per run, a group per task, a bar per model; unknown: no bar."""
-    think, colours = report["thinking"], _colours(report)
-    known = lambda lab, t: think[lab]["tasks"][t["id"]]["tokens_mean"] is not None  # noqa: E731
+    think, colours = report["thinking_tax"], _colours(report)
+
+    def mean(lab: str, t: dict[str, str]) -> float | None:
+        per_task = think[lab]["tasks"].get(t["id"])
+        return per_task["thinking_mean"] if per_task else None
+
+    known = lambda lab, t: mean(lab, t) is not None  # noqa: E731
     tasks = [t for t in report["tasks"] if any(known(m["label"], t) for m in report["models"])]
     labels = [m["label"] for m in report["models"] if any(known(m["label"], t) for t in tasks)]
     if not tasks:
@@ -84,7 +89,7 @@ def thinking_per_task(report: dict[str, Any]) -> bytes | None:
     fig, ax = plt.subplots(figsize=(max(6.4, 1.1 * len(tasks) + 2), 4.2))
     width = 0.8 / len(labels)
     for i, lab in enumerate(labels):
-        values = [report["thinking"][lab]["tasks"][t["id"]]["tokens_mean"] for t in tasks]
+        values = [mean(lab, t) for t in tasks]
         xs = [n + i * width for n, v in enumerate(values) if v is not None]
         ax.bar(xs, [v for v in values if v is not None], width, label=lab, color=colours[lab])
     ax.set_xticks([n + width * (len(labels) - 1) / 2 for n in range(len(tasks))])

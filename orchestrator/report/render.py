@@ -13,12 +13,12 @@ from typing import Any
 
 from rich.console import Console
 
-from orchestrator.report.data import build_report
+from orchestrator.report.build import build_report
 
 FORMATS = ("table", "md", "html", "json")
 
 
-def render(report: dict[str, Any], fmt: str, width: int = 160) -> str:
+def render(report: dict[str, Any], fmt: str, width: int = 80) -> str:
     """The report as text in one of FORMATS (`table`: the rich tables, without colour codes)."""
     if fmt == "json":
         return json.dumps(report, indent=2) + "\n"
@@ -27,12 +27,13 @@ def render(report: dict[str, Any], fmt: str, width: int = 160) -> str:
 
         return render_markdown(report)
     if fmt == "html":
-        from orchestrator.report.plots import render_figures
         from orchestrator.report.html import render_html
+        from orchestrator.report.plots import render_figures
+        from orchestrator.report.run_view import load_run_views
 
-        return render_html(report, render_figures(report))
+        return render_html(report, render_figures(report), load_run_views(report))
     if fmt == "table":
-        from orchestrator.report.markdown import print_tables
+        from orchestrator.report.terminal import print_tables
 
         buf = io.StringIO()
         print_tables(report, Console(file=buf, width=width, no_color=True, highlight=False))
@@ -42,7 +43,7 @@ def render(report: dict[str, Any], fmt: str, width: int = 160) -> str:
 
 def print_report(results_dirs: list[Path], console: Console) -> None:
     """The terminal summary for the end of a run or sweep: score, reliability, speed, harness gap."""
-    from orchestrator.report.markdown import print_tables
+    from orchestrator.report.terminal import print_tables
 
     print_tables(build_report(list(results_dirs)), console, summary=True)
 

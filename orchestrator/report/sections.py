@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from orchestrator.report.runs import task_anchor
+
 DASH = "—"
 """Shown for an unknown figure: unknown is not zero."""
 GIB = 1024**3
@@ -26,6 +28,10 @@ class Table:
     """Leading columns of names (left-aligned); the rest are figures (right-aligned).
 
     A header may hold a newline where a narrow column can break it."""
+    links: dict[tuple[int, int], str] = field(default_factory=dict)
+    """(row, column) -> the HTML id a cell links to (a run, or a group of runs); other formats ignore it."""
+    reference_rows: set[int] = field(default_factory=set)
+    """Rows that hold the article's published figures, set apart from what was measured."""
 
 
 @dataclass
@@ -68,11 +74,15 @@ def score_table(report: dict[str, Any], mode: str) -> Table:
     """The article's table: tasks (with tier) x models, passes/runs, tier subtotals and the total."""
     score, seed = report["score"][mode], report["seed"] if mode == "raw" else None
     columns: list[tuple[str, Any]] = []  # (header, cell function of a row key)
-    matched = set()
-    for label in labels_in(report, mode):
+    matched, measured = set(), {}
+    labels = labels_in(report, mode)
+    model_of = {x["label"]: x for x in report["models"]}
+    for n, label in enumerate(labels):
+        measured[len(columns) + 2] = label
         columns.append((label, lambda key, lab=label: frac(_score_cell(score, lab, key))))
-        m = next(x for x in report["models"] if x["label"] == label)
-        if seed and m.get("seed_name"):
+        m = model_of[label]
+        later_variant = n + 1 < len(labels) and model_of[labels[n + 1]]["model"] == m["model"]
+        if seed and m.get("seed_name") and not later_variant:  # once, after the model's last variant
             matched.add(m["seed_name"])
             columns.append((f"{m['seed_name']}\n(article)", _seed_cell(seed, m["seed_name"])))
     for s in (seed or {}).get("models", []):
@@ -83,7 +93,11 @@ def score_table(report: dict[str, Any], mode: str) -> Table:
     totals = [[f"{TIER_LABEL.get(tier, tier)} total", ""] + [f(("tier", tier)) for _, f in columns]
               for tier in report["tiers"]]
     totals.append(["Total", ""] + [f(("total", None)) for _, f in columns])
-    return Table(["Task", "Tier"] + [h for h, _ in columns], rows + totals, total_rows=len(totals), left_columns=2)
+    links = {(i, col): task_anchor(label, t["id"], mode) for i, t in enumerate(report["tasks"])
+             for col, label in measured.items() if score["cells"][label][t["id"]]["runs"]
+             or score["cells"][label][t["id"]]["infra_errors"]}
+    return Table(["Task", "Tier"] + [h for h, _ in columns], rows + totals, total_rows=len(totals), left_columns=2,
+                 links=links)
 
 
 def _score_cell(score: dict, label: str, key: tuple[str, str | None]) -> dict[str, int]:
@@ -146,7 +160,9 @@ def failure_tables(report: dict[str, Any], mode: str) -> list[Table]:
     by_task = [[t["title"]] + [", ".join(f"{r} ×{n}" for r, n in fail[lab]["by_task"][t["id"]].items()) or DASH
                                for lab in labels] for t in report["tasks"]]
     return [Table(["Primary reason"] + labels, rows, title=f"Failure reasons ({mode})", total_rows=4),
-            Table(["Task"] + labels, by_task, title=f"Failure reasons per task ({mode})")]
+            Table(["Task"] + labels, by_task, title=f"Failure reasons per task ({mode})",
+                  links={(i, j + 1): task_anchor(lab, t["id"], mode) for i, t in enumerate(report["tasks"])
+                         for j, lab in enumerate(labels) if fail[lab]["by_task"][t["id"]]})]
 
 
 def infra_table(report: dict[str, Any]) -> Table | None:
@@ -177,26 +193,6 @@ def performance_tables(report: dict[str, Any]) -> list[Table]:
             Table(["Task"] + names, per_task, title=f"Wall time per run, seconds (mean per task, {mode})")]
 
 
-def _think(s: dict[str, Any]) -> str:
-    if s["tokens_mean"] is None:
-        return DASH
-    text = f"{s['tokens_mean']:,.0f} tok"
-    if s["seconds_mean"] is not None:
-        text += f" · {s['seconds_mean']:.1f} s"
-    return text + (f" ({s['runs_known']}/{s['runs']} known)" if s["runs_known"] < s["runs"] else "")
-
-
-def thinking_tables(report: dict[str, Any]) -> list[Table]:
-    think, labels = report["thinking"], [m["label"] for m in report["models"]]
-    head = ["Model", "thinking share of generated", "per run", "passed runs", "failed runs"]
-    rows = [[model_name(report, lab, speed=True), num(None if t["share"] is None else 100 * t["share"], 0, "%"),
-             _think(t),
-             _think(t["passed"]), _think(t["failed"])] for lab, t in ((lab, think[lab]) for lab in labels)]
-    per_task = [[t["title"]] + [_think(think[lab]["tasks"][t["id"]]) for lab in labels] for t in report["tasks"]]
-    return [Table(head, rows, title=f"Thinking per run, mean ({report['primary_mode']} runs)"),
-            Table(["Task"] + labels, per_task, title="Thinking per task: mean tokens · seconds per run")]
-
-
 def _signed(value: float | None, digits: int = 1, suffix: str = "") -> str:
     return DASH if value is None else f"{value:+,.{digits}f}{suffix}"
 
@@ -221,32 +217,3 @@ def harness_tables(report: dict[str, Any]) -> list[Table]:
                                              for c in cells])
     return [Table(head, rows, title="Score and cost, harness minus raw"),
             Table(["Task"] + labels, per_task, title="Per task: raw → harness (gap in points)")]
-
-
-def build_sections(report: dict[str, Any]) -> list[Section]:
-    """Every section in reading order; a section with nothing to show is left out."""
-    sections = []
-    for mode in report["modes"]:
-        intro = ("Passes out of scored runs; runs lost to infra_error are noted and not counted."
-                 + (" Article columns: its published raw results." if report["seed"] and mode == "raw" else ""))
-        sections.append(Section(f"Score ({mode})", intro, [score_table(report, mode)]))
-    if report["modes"]:
-        sections.append(Section("Reliability", "pass@1 with a Wilson 95% interval; pass^k as tau-bench defines "
-                                "it: per task C(c,k)/C(n,k), the chance that k of the n runs all pass, "
-                                "averaged over tasks with at least k runs.",
-                                [t for mode in report["modes"] for t in reliability_tables(report, mode)]))
-        tables = [t for mode in report["modes"] for t in failure_tables(report, mode)]
-        infra = infra_table(report)
-        sections.append(Section("Failures", "One primary reason per failed run.", tables + ([infra] if infra else [])))
-    sections.append(Section("Performance", "Speed from warm turns; figures measured while several runs shared "
-                            "the server are marked concurrent. Peak RSS: the server's process tree; peak GPU: "
-                            "device memory in use (vLLM's includes its up-front reservation). Score per GiB "
-                            "uses the larger of the two.",
-                            performance_tables(report), ["score_vs_decode", "score_vs_memory", "memory_over_turns"]))
-    sections.append(Section("Thinking tax", f"{DASH} = not measured (unknown, never counted as 0).",
-                            thinking_tables(report), ["thinking_per_task"]))
-    harness = harness_tables(report)
-    if harness:
-        sections.append(Section("Raw vs harness", "The same model in one raw attempt and inside the feedback "
-                                "harness: the gap, and what the harness costs per run.", harness))
-    return sections

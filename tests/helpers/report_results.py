@@ -100,3 +100,77 @@ def _write_turns(results: ResultsDir) -> None:
     for run, (ttft, decode) in enumerate(((0.2, 30.0), (0.4, 40.0), (0.3, 50.0))):
         w(_turn("beta", "tdd", run, 1, ttft_s=ttft, decode_tps=decode, prefill_tps=1000.0 * (run + 1),
                 server_peak_rss_bytes=2 * GIB, gpu_used_bytes=70 * GIB, concurrency=2))
+
+
+# ---- a thinking model run three ways (off / on / budget-128) on one launch --------------------------
+# Per turn: (finish_reason, completion_tokens, thinking_tokens, source, thinking_s, wall_s, decode_tps)
+THINKER_CAP = 512
+THINKER = {
+    "off": {"config_read": [(True, None, [("tool_calls", 50, 0, "tokenizer", 0.0, 1.0, 50.0),
+                                          ("stop", 30, 0, "tokenizer", 0.0, 0.5, 60.0)]),
+                            (True, None, [("tool_calls", 50, 0, "tokenizer", 0.0, 1.0, 50.0),
+                                          ("stop", 30, 0, "tokenizer", 0.0, 0.5, 60.0)])]},
+    "on": {"config_read": [(True, None, [("tool_calls", 300, 250, "tokenizer", 5.0, 10.0, 30.0),
+                                         ("stop", 100, 80, "tokenizer", 2.0, 4.0, 30.0)]),
+                           # the embedded default's first run: 512 tokens of repeated text, cut by the cap
+                           (False, "no_tool_calls", [("length", 512, 512, "estimate", 16.0, 17.0, 32.0)])]},
+    "budget-128": {"config_read": [(True, None, [("tool_calls", 200, 128, "server_usage", 4.0, 6.0, 40.0),
+                                                 ("stop", 40, 0, "server_usage", 0.0, 1.0, 40.0)]),
+                                   (False, "wrong_answer", [("tool_calls", 220, 128, "server_usage", 4.0, 7.0, 40.0),
+                                                            ("stop", 60, 20, "server_usage", 1.0, 2.0, 40.0)])]},
+}
+LOOP_TEXT = "I will read the file now. " * 80
+HOSTILE_RESULT = "port: 8080\n<script>alert('x')</script>"
+
+
+def _thinker_transcript(model: str, variant: str, run: int, turns: list) -> dict:
+    messages = [{"role": "system", "content": "You are a coding agent."},
+                {"role": "user", "content": "What port does the server listen on? Read config.yaml."}]
+    reasoning, raw = [], []
+    for n, (finish, *_rest) in enumerate(turns, start=1):
+        if finish == "tool_calls":
+            messages.append({"role": "assistant", "content": None, "tool_calls": [
+                {"id": f"c{n}", "type": "function",
+                 "function": {"name": "read_file", "arguments": '{"path": "config.yaml"}'}}]})
+            messages.append({"role": "tool", "tool_call_id": f"c{n}", "content": HOSTILE_RESULT})
+        elif finish == "length":
+            messages.append({"role": "assistant", "content": LOOP_TEXT})
+        else:
+            messages.append({"role": "assistant", "content": f"The server listens on port 8080 ({variant})."})
+        reasoning.append("" if variant == "off" else f"thinking about turn {n} of run {run}")
+        raw.append(messages[-1]["content"] or "" if finish != "tool_calls" else "")
+    return {"model": model, "task": "config_read", "run": run, "mode": "raw", "messages": messages,
+            "reasoning": reasoning, "assistant_raw": raw, "error": None}
+
+
+def write_thinking_variants(root: Path, model: str = "thinker") -> Path:
+    """A thinking model, its three variants served by one launch (one meta.json lists them)."""
+    results = ResultsDir(root)
+    for variant, tasks in THINKER.items():
+        for task, runs in tasks.items():
+            for run, (passed, reason, turns) in enumerate(runs):
+                # the records name the variant by its config hash; meta.json maps hash -> variant
+                base = dict(model=model, config_hash=f"h-{variant}", task=task, run=run)
+                for n, (finish, made, thought, source, think_s, wall, decode) in enumerate(turns, start=1):
+                    results.turns.write(TurnRecord(**base, turn=n, finish_reason=finish, completion_tokens=made,
+                                                   thinking_tokens=thought, thinking_tokens_source=source,
+                                                   thinking_s=think_s, wall_s=wall, decode_tps=decode, ttft_s=0.25,
+                                                   prompt_tokens=900, server_peak_rss_bytes=2 * GIB))
+                path = results.transcript_path(model, f"{variant}-{task}", "raw", run)
+                results.write_json(path, _thinker_transcript(model, variant, run, turns))
+                rel = str(path.relative_to(root))
+                if variant == "off" and run == 1:
+                    rel = "../../../etc/passwd"  # a record pointing out of its folder is not followed
+                checks = [{"name": "answer", "passed": passed, "detail": "states every value" if passed
+                           else "missing ['8080']"}]
+                results.runs.write(RunRecord(
+                    **base, backend="vllm", tier="basic", passed=passed, reason=reason, turns=len(turns),
+                    tool_calls=sum(t[0] == "tool_calls" for t in turns), malformed_calls=0,
+                    wall_s=sum(t[5] for t in turns) + 3.0, checks=checks,
+                    completion_tokens=sum(t[1] for t in turns), thinking_tokens=sum(t[2] for t in turns),
+                    thinking_s=sum(t[4] for t in turns), transcript=rel))
+    results.write_json(results.model_dir(model) / "meta.json", {
+        "model": model, "backend": "vllm", "load_s": 30.0, "config": {"sampling": {"max_tokens": THINKER_CAP}},
+        "variants": [{"name": v, "config_hash": f"h-{v}"} for v in THINKER]})
+    results.close()
+    return root
