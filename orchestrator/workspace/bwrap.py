@@ -108,6 +108,7 @@ def _system_binds() -> list[str]:
             args += ["--symlink", os.readlink(p), d]
         elif p.is_dir():
             args += ["--ro-bind", d, d]
+    args += ["--perms", "0755", "--dir", "/etc"]  # reachable by the sandbox's user, holding only these
     for f in ETC_FILES:
         args += ["--ro-bind-try", f, f]
     return args

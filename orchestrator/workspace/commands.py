@@ -54,15 +54,36 @@ def _positional(args: list[str]) -> list[str]:
     return [a for a in args if not a.startswith("-")]
 
 
+PATTERN_OPTIONS = {"-e", "--regexp"}
+"""grep options whose value is a pattern, never a path."""
+
+
+def _option_values(args: list[str]) -> list[str]:
+    """Paths hidden in options: `--files0-from=/etc/passwd`, `-f/etc/passwd`, `-newer /etc/x`."""
+    values = []
+    for arg in args:
+        if not arg.startswith("-") or arg in ("-", "--"):
+            continue
+        if "=" in arg and arg.startswith("--"):
+            name, value = arg.split("=", 1)
+            if name not in PATTERN_OPTIONS:
+                values.append(value)
+        elif not arg.startswith("--") and len(arg) > 2 and arg[:2] not in PATTERN_OPTIONS:
+            values.append(arg[2:])  # -f/etc/passwd; harmless for flag clusters such as -rn
+    return values  # a value given as the next argument is positional, and checked as such
+
+
 def _check_paths(program: str, args: list[str], root: Path) -> None:
     positional = _positional(args)
-    if program == "grep" and "-e" not in args and positional:
+    if program == "grep" and not PATTERN_OPTIONS & {a.split("=", 1)[0] for a in args} and positional:
         positional = positional[1:]  # the first positional argument is the pattern
     if program == "find":
         if FIND_FORBIDDEN & set(args):
             raise Refused("find may only list files here (-exec, -delete and friends are refused)")
-        positional = args[: next((i for i, a in enumerate(args) if a.startswith("-")), len(args))]
-    for arg in positional:
+        if {"-L", "-H", "-follow"} & set(args):
+            raise Refused("find may not follow symbolic links here (-L, -H, -follow)")
+        positional = [a for a in args if not a.startswith("-") and not a.startswith(("(", ")", "!"))]
+    for arg in positional + _option_values(args):
         _confined_arg(arg, root)
 
 
@@ -104,8 +125,21 @@ def normalise(text: str, root: Path, home: Path) -> str:
     return _ADDRESS.sub("0x…", text)
 
 
+MAX_COMMAND_CHARS = 16 * 1024
+
+
 def run_command(command: str, root: Path, home: Path, canned: list[CannedResponse],
                 limits: Limits | None = None) -> CommandOutcome:
+    if len(command) > MAX_COMMAND_CHARS:
+        return CommandOutcome(f"error: command too long ({len(command)} characters; at most {MAX_COMMAND_CHARS})",
+                              "refused")
+    if "\x00" in command:
+        return CommandOutcome("error: the command holds a NUL byte", "refused")
+    try:
+        command.encode("utf-8")
+    except UnicodeEncodeError as err:
+        return CommandOutcome(f"error: the command is not valid text ({err.reason} at position {err.start})",
+                              "refused")
     try:
         argv = shlex.split(command)
     except ValueError as err:
@@ -128,11 +162,16 @@ def run_command(command: str, root: Path, home: Path, canned: list[CannedRespons
     except Refused as err:
         return CommandOutcome(f"error: {err}", "refused")
     result = run_contained(run_argv, root, home, limits)
+    if result.refused:
+        return CommandOutcome(result.output, "refused")
     text = normalise(result.output, root, home)
     if result.cut:
         text += f"\n[output cut at {(limits or Limits()).output_bytes // 1024} KB]"
     if result.timed_out:
         text += "\n[command stopped: time limit reached]"
+    if result.stopped:
+        what = {"memory": "memory", "disk": "disk space", "files": "number of files"}.get(result.stopped, result.stopped)
+        text += f"\n[command stopped: its {what} went over the sandbox's limit]"
     text = text.rstrip("\n") + f"\n[exit code: {result.exit_code if result.exit_code is not None else 'killed'}]"
     reads = tuple(_positional(argv[1:])) if program in READS_FILES else ()
     return CommandOutcome(text, kind, result.exit_code, read_paths=reads, searched=program == "grep")

@@ -1,14 +1,17 @@
-"""Runs one command of a model's choosing, contained: no shell, limits, scrubbed env, no network.
+"""Runs one command of a model's choosing, contained by the platform's sandbox, bounded, never a shell.
 
-- argv only (never a shell); cwd is the run's workspace copy;
-- CPU time, address space, file size and core limits; a process cap (a pids cgroup when running as
-  root on Linux, where RLIMIT_NPROC does not bind; RLIMIT_NPROC otherwise);
-- an environment built from scratch: nothing of the caller's (API keys, tokens) leaks in;
-- no network and a read-only filesystem outside the workspace: fresh network and mount namespaces
-  on Linux as root; elsewhere Python's sockets are disabled through a sitecustomize (the read-only
-  commands allowed besides Python do not use the network) and the limits still hold;
-- a wall-clock timeout and an output cap enforced while reading, after which the whole process group
-  (and cgroup) is killed, so an infinite loop or 100 MB of output cannot hold the run.
+- Linux: bubblewrap (bwrap.py): new user/PID/mount/network/IPC/UTS namespaces, only the workspace and
+  its home writable, a private size-limited /tmp, read-only binds of just the system and the Python
+  runtime, no capabilities; a root caller's commands run as nobody. macOS: Seatbelt (seatbelt.py):
+  no network, no writes outside the workspace, no reads of the user's home. Neither: model commands
+  are refused unless the user passed --unsafe-no-sandbox (then only rlimits and a timeout hold, and
+  the results say so).
+- limits: rlimits inside the sandbox (CPU s, address space, file size, processes, open files, no core),
+  a memory and process cgroup where this machine lets us make one, and a watchdog here that kills the
+  sandbox when its processes together hold more than `total_memory_bytes` or its workspace grows past
+  `disk_bytes` / `max_files`;
+- a wall-clock timeout and an output cap enforced while reading; then the sandbox is killed: its
+  PID namespace takes every process with it, whatever `setsid` or double forks it tried.
 """
 
 from __future__ import annotations
@@ -20,13 +23,15 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-EXEC_WRAPPER = str(Path(__file__).with_name("sandbox_exec.py"))
-SOCKET_BLOCKER = str(Path(__file__).with_name("sandbox_site"))
-PIDS_CGROUP_ROOT = Path("/sys/fs/cgroup/pids")
+from orchestrator.workspace import cgroups
+from orchestrator.workspace.bwrap import LIMITER, BwrapSpec, RLimits, bwrap_argv, limiter_prefix, sandbox_uid
+from orchestrator.workspace.isolation import current_isolation
+from orchestrator.workspace.watchdog import Watchdog
+
+UNSAFE_SITE = str(Path(__file__).with_name("sandbox_site"))
 
 
 @dataclass
@@ -34,9 +39,17 @@ class Limits:
     timeout_s: float = 30.0
     cpu_s: int = 30
     memory_bytes: int = 2 * 2**30
+    """Address space of one process."""
+    total_memory_bytes: int = 2 * 2**30
+    """Resident memory of all the sandbox's processes together."""
     file_bytes: int = 16 * 2**20
     max_procs: int = 64
     output_bytes: int = 16 * 1024
+    disk_bytes: int = 256 * 2**20
+    """Growth of the workspace (and its home) during one command."""
+    max_files: int = 20_000
+    """Files and folders the workspace may hold after a command."""
+    tmp_bytes: int = 64 * 2**20
 
 
 @dataclass
@@ -45,101 +58,142 @@ class SandboxResult:
     output: str
     timed_out: bool = False
     cut: bool = False
+    stopped: str | None = None
+    """Why the watchdog killed it (memory, disk, files), or None."""
+    refused: bool = False
+    """No sandbox here and --unsafe-no-sandbox not given: nothing ran."""
 
 
-def _pids_cgroup(max_procs: int) -> Path | None:
-    if os.geteuid() != 0 or not PIDS_CGROUP_ROOT.is_dir():
-        return None
-    group = PIDS_CGROUP_ROOT / "siliconbench" / uuid.uuid4().hex[:12]
-    try:
-        group.mkdir(parents=True)
-        (group / "pids.max").write_text(str(max_procs))
-    except OSError:
-        return None
-    return group
-
-
-def _kill_cgroup(group: Path | None) -> None:
-    if group is None:
+def hand_over(*paths: Path) -> None:
+    """A root caller's sandbox runs as nobody: give it the folders it must write (never following links)."""
+    uid = sandbox_uid()
+    if uid is None:
         return
-    for _ in range(50):  # a fork bomb keeps spawning until every member is gone
-        try:
-            pids = [int(p) for p in (group / "cgroup.procs").read_text().split()]
-        except OSError:
-            break
-        if not pids:
-            break
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        time.sleep(0.02)
-    try:
-        group.rmdir()
-    except OSError:
-        pass
+    for top in paths:
+        for dirpath, dirnames, filenames in os.walk(top):
+            for name in [dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)]:
+                try:
+                    os.lchown(name, uid, uid)
+                except OSError:
+                    pass
 
 
-def scrubbed_env(home: Path, network_blocked_by_namespace: bool) -> dict[str, str]:
-    env = {
+def scrubbed_env(home: Path, tmp: str = "/tmp") -> dict[str, str]:
+    """Built from scratch: nothing of the caller's (API keys, tokens) reaches a command."""
+    return {
         "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(home), "TMPDIR": str(home), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TZ": "UTC",
-        "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "PYTHONUNBUFFERED": "1",
+        "HOME": str(home), "TMPDIR": tmp, "USER": "sandbox", "LOGNAME": "sandbox",
+        "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TZ": "UTC",
+        "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "PYTHONUNBUFFERED": "1", "PYTHONNOUSERSITE": "1",
         "NO_COLOR": "1", "COLUMNS": "80",
         # Plugins installed beside siliconbench would make output depend on the machine, and loading
         # them costs ~2 s a run: the fixtures need plain pytest.
         "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
     }
-    if not network_blocked_by_namespace:
-        env["PYTHONPATH"] = SOCKET_BLOCKER
-    return env
+
+
+def _masked() -> tuple[Path, ...]:
+    """What a bind of the Python runtime must never expose: the installed tasks (hidden tests,
+    reference trajectories), the project tree, the caller's home."""
+    from orchestrator.taskdef import TASKS_DIR
+
+    project = Path(__file__).resolve().parents[2]
+    return (TASKS_DIR, project / "tasks", project / "orchestrator", project / "tests", Path.home())
+
+
+def _rlimits(limits: Limits) -> RLimits:
+    return RLimits(cpu_s=limits.cpu_s, memory_bytes=limits.memory_bytes, file_bytes=limits.file_bytes,
+                   max_procs=limits.max_procs)
+
+
+def _command(argv: list[str], cwd: Path, home: Path, limits: Limits, isolation: str,
+             cap: cgroups.CgroupCap) -> tuple[list[str], dict[str, str]]:
+    env = scrubbed_env(home)
+    if isolation == "bwrap":
+        spec = BwrapSpec(cwd=cwd, writable=(cwd, home), masked=_masked(), env=env, limits=_rlimits(limits),
+                         tmp_bytes=limits.tmp_bytes)
+        full = bwrap_argv(spec, argv, run_as=sandbox_uid())
+        if cap.groups:  # join the cgroup before bwrap forks anything, then become bwrap
+            full = [sys.executable, "-I", "-S", str(LIMITER), "join", json.dumps(cap.procs_files), "--", *full]
+        return full, {}
+    if isolation == "seatbelt":
+        from orchestrator.workspace.seatbelt import sandbox_exec_argv
+
+        env["TMPDIR"] = str(home)
+        prefix = limiter_prefix(_rlimits(limits))
+        prefix[3] = str(LIMITER)  # no bind on macOS: the limiter runs from where it lies
+        return sandbox_exec_argv([cwd, home], [*prefix, *argv]), env
+    env["TMPDIR"] = str(home)
+    env["PYTHONPATH"] = UNSAFE_SITE  # best effort only: Python's sockets refuse the network
+    prefix = limiter_prefix(_rlimits(limits))
+    prefix[3] = str(LIMITER)
+    return [*prefix, *argv], env
 
 
 def run_contained(argv: list[str], cwd: Path, home: Path, limits: Limits | None = None) -> SandboxResult:
     limits = limits or Limits()
-    group = _pids_cgroup(limits.max_procs)
-    in_namespace = group is not None and sys.platform.startswith("linux")
-    spec = {"cpu_s": limits.cpu_s, "memory_bytes": limits.memory_bytes, "file_bytes": limits.file_bytes,
-            "max_procs": limits.max_procs, "cgroup_procs": str(group / "cgroup.procs") if group else None,
-            "isolate": in_namespace, "writable": [str(Path(cwd).resolve()), str(Path(home).resolve())]}
-    proc = subprocess.Popen([sys.executable, EXEC_WRAPPER, json.dumps(spec), "--", *argv], cwd=cwd,
-                            env=scrubbed_env(home, in_namespace), stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    iso = current_isolation()
+    if not iso.usable:
+        return SandboxResult(None, f"error: {iso.refusal}", refused=True)
+    cap = cgroups.create(limits.total_memory_bytes, limits.max_procs) if iso.name == "bwrap" else cgroups.CgroupCap()
+    try:
+        full, env = _command(argv, Path(cwd), Path(home), limits, iso.name, cap)
+        proc = subprocess.Popen(full, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    except OSError as err:
+        cap.kill_and_remove()
+        return SandboxResult(None, f"error: the sandbox could not start ({err.strerror or err})")
+    watchdog = Watchdog(proc.pid, [Path(cwd), Path(home)], limits)
+    chunks, timed_out, cut, stopped = [], False, False, "error"
+    try:
+        chunks, timed_out, cut, stopped = _read(proc, limits, watchdog)
+    finally:
+        _kill(proc, cap, force=timed_out or cut or stopped is not None)
+    output = b"".join(chunks)[: limits.output_bytes].decode("utf-8", errors="replace")
+    ended = timed_out or stopped is not None
+    return SandboxResult(None if ended else proc.returncode, output, timed_out, cut, stopped)
+
+
+def _read(proc: subprocess.Popen, limits: Limits, watchdog: Watchdog):
     chunks: list[bytes] = []
-    size, timed_out, cut = 0, False, False
+    size, timed_out, cut, stopped = 0, False, False, None
     deadline = time.monotonic() + limits.timeout_s
     fd = proc.stdout.fileno()
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            timed_out = True
+            break
+        ready, _, _ = select.select([fd], [], [], min(left, Watchdog.PERIOD_S))
+        stopped = watchdog.check()
+        if stopped:
+            break
+        if not ready:
+            continue
+        data = os.read(fd, 65536)
+        if not data:
+            break
+        chunks.append(data)
+        size += len(data)
+        if size > limits.output_bytes:
+            cut = True
+            break
+    return chunks, timed_out, cut, stopped
+
+
+def _kill(proc: subprocess.Popen, cap: cgroups.CgroupCap, force: bool) -> None:
+    """Everything the command started ends here: bwrap's PID namespace dies with bwrap, the session
+    group catches the rest (unsafe mode), the cgroup is emptied and removed."""
+    if force:
+        _kill_group(proc.pid)
     try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                timed_out = True
-                break
-            ready, _, _ = select.select([fd], [], [], min(left, 0.5))
-            if not ready:
-                continue
-            data = os.read(fd, 65536)
-            if not data:
-                break
-            chunks.append(data)
-            size += len(data)
-            if size > limits.output_bytes:
-                cut = True
-                break
-    finally:
-        if timed_out or cut:
-            _kill_group(proc.pid)
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc.pid)
-            proc.wait()
-        _kill_group(proc.pid)  # children left behind in the session
-        _kill_cgroup(group)
-        proc.stdout.close()
-    output = b"".join(chunks)[: limits.output_bytes].decode("utf-8", errors="replace")
-    return SandboxResult(None if timed_out else proc.returncode, output, timed_out, cut)
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc.pid)
+        proc.wait()
+    _kill_group(proc.pid)  # children left behind in the session
+    cap.kill_and_remove()
+    proc.stdout.close()
 
 
 def _kill_group(pgid: int) -> None:
@@ -147,3 +201,4 @@ def _kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+

@@ -1,75 +1,62 @@
-"""Applies the sandbox's limits to itself, then becomes the command (exec): run as a separate program.
+"""The first program inside a sandbox: sets its limits, drops to the sandbox's user, then execs.
 
-Doing this in a fresh process instead of a `preexec_fn` keeps it safe when several task runs execute
-commands from threads at once (preexec_fn can deadlock a threaded parent).
+    python -I -S sandbox_exec.py limit SPEC_JSON -- argv...
+    python -I -S sandbox_exec.py join PROCS_FILES_JSON -- argv...   (outside: enter cgroups, then exec)
 
-    python -m orchestrator.workspace.sandbox_exec SPEC_JSON -- argv...
+SPEC_JSON: {"cpu_s", "memory_bytes", "file_bytes", "max_procs", "open_files" (any may be null), "uid"
+(null, or the uid to become: a root caller's bwrap runs privileged and keeps CAP_SETUID/CAP_SETGID
+for this step only)}.
 
-SPEC_JSON: {"cpu_s", "memory_bytes", "file_bytes", "max_procs", "cgroup_procs" (a pids-cgroup
-`cgroup.procs` file to join, or null), "isolate" (bool: no network, read-only filesystem),
-"writable" (folders that stay writable)}.
+It runs inside the sandbox's own user namespace (or after bwrap set up the mounts as root) so
+RLIMIT_NPROC counts only the sandbox's processes, never the caller's. Standard library only, with
+`-I -S`: nothing of the workspace (a fake `os.py`, a `.pth`) can load before the limits hold.
 """
 
-from __future__ import annotations
-
-import ctypes
 import json
 import os
 import resource
 import sys
 
-CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
-MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 32, 4096, 16384, 1 << 18
-
-
-def _isolate(writable: list[str]) -> bool:
-    """Linux, as root: a new, empty network namespace (no interface but a downed loopback) and a
-    private mount namespace where every filesystem is read-only except the `writable` folders (the
-    run's workspace and home). Model-written code can then neither reach a network nor touch a file
-    outside its workspace."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.unshare(CLONE_NEWNS | CLONE_NEWNET) != 0:
-            return False
-        libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None)
-        for path in writable:
-            libc.mount(path.encode(), path.encode(), None, MS_BIND | MS_REC, None)
-        with open("/proc/self/mountinfo") as f:
-            points = [line.split()[4] for line in f]
-        for point in points:
-            if point == "/dev" or any(point == w or point.startswith(w + "/") for w in writable):
-                continue
-            libc.mount(None, point.encode(), None, MS_REMOUNT | MS_BIND | MS_RDONLY, None)
-        os.chdir(os.getcwd())  # the old cwd still points into the now read-only mount: re-enter it
-        return True
-    except (OSError, AttributeError):
-        return False
+LIMITS = (("cpu_s", resource.RLIMIT_CPU), ("memory_bytes", resource.RLIMIT_AS),
+          ("file_bytes", resource.RLIMIT_FSIZE), ("max_procs", resource.RLIMIT_NPROC),
+          ("open_files", resource.RLIMIT_NOFILE))
 
 
 def apply(spec: dict) -> None:
-    if spec.get("cgroup_procs"):
-        # Root ignores RLIMIT_NPROC; a pids cgroup caps a fork bomb whoever runs it.
-        with open(spec["cgroup_procs"], "w") as f:
-            f.write(str(os.getpid()))
-    if spec.get("isolate"):
-        _isolate(spec.get("writable") or [])
-    limits = [(resource.RLIMIT_CPU, spec.get("cpu_s")), (resource.RLIMIT_AS, spec.get("memory_bytes")),
-              (resource.RLIMIT_FSIZE, spec.get("file_bytes")), (resource.RLIMIT_CORE, 0)]
-    if spec.get("max_procs") and os.geteuid() != 0:
-        limits.append((resource.RLIMIT_NPROC, spec["max_procs"]))
-    for kind, value in limits:
+    for key, kind in LIMITS:
+        value = spec.get(key)
         if value is None:
             continue
         try:
             resource.setrlimit(kind, (value, value))
         except (ValueError, OSError):
-            pass  # a platform without that limit (RLIMIT_AS on macOS): the timeout still holds
+            pass  # a platform without that limit (RLIMIT_AS on macOS): the watchdog still holds
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    uid = spec.get("uid")
+    if uid is not None:
+        # Group first: after setuid the process may no longer change its groups. Leaving uid 0 for
+        # good clears every capability that bwrap let through.
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+        if os.getuid() == 0 or os.geteuid() == 0:
+            raise SystemExit("sandbox: could not leave uid 0")
+
+
+def join(procs_files: list) -> None:
+    """Enter the sandbox's cgroups before bwrap forks anything: every process it starts is then inside."""
+    for path in procs_files:
+        with open(path, "w") as f:
+            f.write(str(os.getpid()))
 
 
 def main() -> None:
-    spec = json.loads(sys.argv[1])
+    if len(sys.argv) < 4 or sys.argv[1] not in ("limit", "join") or "--" not in sys.argv:
+        sys.stderr.write("usage: sandbox_exec.py limit|join JSON -- argv...\n")
+        os._exit(2)
+    spec = json.loads(sys.argv[2])
+    apply(spec) if sys.argv[1] == "limit" else join(spec)
     argv = sys.argv[sys.argv.index("--") + 1:]
-    apply(spec)
     try:
         os.execvp(argv[0], argv)
     except OSError as err:

@@ -9,15 +9,17 @@ for the graders' process checks.
 from __future__ import annotations
 
 import json
-import re
+import os
 import shutil
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from orchestrator.workspace.commands import run_command
-from orchestrator.workspace.sandbox import Limits
+from orchestrator.workspace.sandbox import Limits, hand_over
+from orchestrator.workspace.search import SearchError, search
 from orchestrator.taskdef import Task
 from orchestrator.workspace.tool_schemas import REQUIRED_ARGS
 from orchestrator.trajectory import ToolEvent
@@ -26,6 +28,10 @@ OUTPUT_CAP = 16 * 1024
 MAX_WRITE_BYTES = 1024 * 1024
 MAX_SEARCH_HITS = 200
 SKIP_DIRS = {".git", "__pycache__", ".pytest_cache"}
+MAX_PATH_CHARS = 1024
+MAX_NAME_BYTES = 255
+ARG_TYPES = {"path": str, "content": str, "command": str, "pattern": str}
+"""Every argument a tool takes is a string: any other type is a malformed call."""
 
 
 class ToolError(Exception):
@@ -74,6 +80,7 @@ class Workspace:
         base = Path(tempfile.mkdtemp(prefix=f"sb-{task.id}-"))
         shutil.copytree(task.repo, base / "repo", symlinks=False)
         (base / "home").mkdir()
+        hand_over(base / "repo", base / "home")  # a root caller's sandbox runs as nobody
         return cls(task, base)
 
     def __enter__(self) -> "Workspace":
@@ -87,13 +94,26 @@ class Workspace:
         if not isinstance(path, str) or not path.strip():
             raise ToolError("path must be a non-empty string")
         rel = path.strip()
+        if "\x00" in rel:
+            raise ToolError("path holds a NUL byte")
+        if len(rel) > MAX_PATH_CHARS or any(len(part.encode("utf-8", "replace")) > MAX_NAME_BYTES
+                                            for part in rel.split("/")):
+            raise ToolError(f"path too long (a name may have {MAX_NAME_BYTES} bytes, a path {MAX_PATH_CHARS} characters)")
+        try:
+            rel.encode("utf-8")
+        except UnicodeEncodeError as err:
+            raise ToolError(f"path is not valid text ({err.reason} at position {err.start})") from None
         if rel.startswith(("/", "~")):
             raise ToolError(f"absolute paths are not allowed: {path} (use a path relative to the repository)")
         if ".." in Path(rel).parts:
             raise ToolError(f"paths outside the repository are not allowed: {path}")
         full = self.root / rel
         # Any symlink on the way (written by a script) could lead out: resolve and re-check.
-        if not full.resolve().is_relative_to(self.root.resolve()):
+        try:
+            inside = full.resolve().is_relative_to(self.root.resolve())
+        except (OSError, RuntimeError) as err:  # a symlink loop, a name the file system refuses
+            raise ToolError(f"cannot use the path {path}: {getattr(err, 'strerror', None) or err}") from None
+        if not inside:
             raise ToolError(f"path leads outside the repository: {path}")
         return full
 
@@ -103,50 +123,65 @@ class Workspace:
     # ---- the four tools ----
     def read_file(self, path: str) -> str:
         full = self.resolve(path)
-        if full.is_dir():
+        try:
+            st = full.stat()
+        except FileNotFoundError:
+            raise ToolError(f"file not found: {path}") from None
+        if stat.S_ISDIR(st.st_mode):
             raise ToolError(f"{path} is a directory; use run_command with ls to list it")
-        if not full.is_file():
-            raise ToolError(f"file not found: {path}")
-        with open(full, "rb") as f:
+        if not stat.S_ISREG(st.st_mode):  # a FIFO would block for ever, a device would never end
+            raise ToolError(f"{path} is not a regular file")
+        fd = os.open(full, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as f:
             data = f.read(OUTPUT_CAP + 1)
         return cap(data.decode("utf-8", errors="replace"))
 
     def write_file(self, path: str, content: Any) -> str:
         if not isinstance(content, str):
             raise ToolError("content must be a string")
-        if len(content.encode()) > MAX_WRITE_BYTES:
+        try:
+            data = content.encode("utf-8")
+        except UnicodeEncodeError as err:
+            raise ToolError(f"content is not valid text ({err.reason} at position {err.start}); "
+                            "write it as UTF-8") from None
+        if len(data) > MAX_WRITE_BYTES:
             raise ToolError(f"content too large (over {MAX_WRITE_BYTES // 1024} KB)")
         full = self.resolve(path)
         if full.is_symlink() or full.is_dir():
             raise ToolError(f"cannot write to {path}: not a regular file")
-        full.parent.mkdir(parents=True, exist_ok=True)
-        full.write_text(content)
-        return f"wrote {len(content.encode())} bytes to {self.relative(full)}"
+        if full.exists() and (not full.is_file() or full.stat().st_nlink > 1):
+            raise ToolError(f"cannot write to {path}: not a plain file (a special file or a hard link)")
+        made = self._make_parents(full.parent, path)
+        fd = os.open(full, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        hand_over(full, *made)
+        return f"wrote {len(data)} bytes to {self.relative(full)}"
+
+    def _make_parents(self, parent: Path, path: str) -> list[Path]:
+        missing = []
+        for folder in [parent, *parent.parents]:
+            if folder == self.root or folder.is_dir():
+                break
+            if folder.exists() or folder.is_symlink():
+                raise ToolError(f"cannot write to {path}: {self.relative(folder)} is a file, not a folder")
+            missing.append(folder)
+        for folder in reversed(missing):
+            folder.mkdir()
+        return missing
 
     def search_code(self, pattern: str, path: str | None = None) -> str:
         if not isinstance(pattern, str) or not pattern:
             raise ToolError("pattern must be a non-empty string")
-        try:
-            regex = re.compile(pattern)
-        except re.error:
-            regex = re.compile(re.escape(pattern))  # a literal search is what the model meant
         start = self.resolve(path) if path not in (None, "", ".") else self.root
-        files = [start] if start.is_file() else sorted(p for p in start.rglob("*") if p.is_file())
-        hits = []
-        for file in files:
-            if SKIP_DIRS & set(file.relative_to(self.root).parts) or file.is_symlink():
-                continue
-            try:
-                lines = file.read_text(errors="strict").splitlines()
-            except (UnicodeDecodeError, OSError):
-                continue
-            hits += [f"{self.relative(file)}:{n}: {line.strip()}" for n, line in enumerate(lines, 1)
-                     if regex.search(line)]
-        if not hits:
-            return "no matches"
-        shown = hits[:MAX_SEARCH_HITS]
-        more = f"\n[{len(hits) - MAX_SEARCH_HITS} more matches not shown]" if len(hits) > MAX_SEARCH_HITS else ""
-        return cap("\n".join(shown) + more)
+        if not start.exists():
+            raise ToolError(f"file not found: {path}")
+        try:
+            text = search(self.root, self.home, pattern, self.relative(start) if start != self.root else ".",
+                          SKIP_DIRS, MAX_SEARCH_HITS)
+        except SearchError as err:
+            raise ToolError(str(err)) from None
+        return cap(text)
 
     def run_command(self, command: str) -> tuple[str, Any]:
         if not isinstance(command, str):
@@ -155,10 +190,11 @@ class Workspace:
         return cap(outcome.output), outcome
 
     # ---- dispatch ----
-    def call(self, name: str, arguments: Any, turn: int = 0, call_id: str = "") -> ToolEvent:
+    def call(self, name: Any, arguments: Any, turn: int = 0, call_id: str = "") -> ToolEvent:
+        """Never raises for anything the model sent: every fault becomes the call's result."""
         index, self._calls = self._calls, self._calls + 1
-        raw = arguments if isinstance(arguments, str) else json.dumps(arguments)
-        event = ToolEvent(turn=turn, name=name, arguments=None, raw_arguments=raw, result="", call_id=call_id)
+        event = ToolEvent(turn=turn, name=name if isinstance(name, str) else repr(name)[:100], arguments=None,
+                          raw_arguments=_raw(arguments), result="", call_id=call_id)
         args, problem = self._parse(name, arguments)
         if problem:
             event.malformed, event.result = True, f"error: {problem}"
@@ -167,25 +203,39 @@ class Workspace:
         try:
             event.result = self._dispatch(name, args, index)
         except ToolError as err:
-            event.error = str(err)
-            event.result = f"error: {err}"
-            self.log.ops.append(Operation(index, {"read_file": "read", "write_file": "write"}.get(name, name),
-                                          args.get("path"), ok=False))
+            self._failed(event, name, args, index, str(err))
+        except (OSError, ValueError, UnicodeError, TypeError, RuntimeError, RecursionError) as err:
+            # The file system said no (a name too long, a folder in the way, a full disk...).
+            why = getattr(err, "strerror", None) or str(err) or type(err).__name__
+            self._failed(event, name, args, index, f"{name} failed: {why}")
         return event
 
-    def _parse(self, name: str, arguments: Any) -> tuple[dict, str | None]:
-        if name not in REQUIRED_ARGS:
-            return {}, f"unknown tool '{name}'; the tools are {', '.join(REQUIRED_ARGS)}"
+    def _failed(self, event: ToolEvent, name: str, args: dict, index: int, message: str) -> None:
+        event.error = message[:2000]
+        event.result = f"error: {event.error}"
+        path = args.get("path")
+        self.log.ops.append(Operation(index, {"read_file": "read", "write_file": "write"}.get(name, name),
+                                      path if isinstance(path, str) else None, ok=False))
+
+    def _parse(self, name: Any, arguments: Any) -> tuple[dict, str | None]:
+        if not isinstance(name, str) or name not in REQUIRED_ARGS:
+            shown = name if isinstance(name, str) else type(name).__name__
+            return {}, f"unknown tool '{str(shown)[:100]}'; the tools are {', '.join(REQUIRED_ARGS)}"
         if isinstance(arguments, str):
             try:
                 arguments = json.loads(arguments) if arguments.strip() else {}
-            except ValueError as err:
-                return {}, f"arguments are not valid JSON ({err.msg} at position {err.pos})"
+            except (ValueError, RecursionError) as err:
+                where = f" ({err.msg} at position {err.pos})" if isinstance(err, json.JSONDecodeError) else ""
+                return {}, f"arguments are not valid JSON{where}"
         if not isinstance(arguments, dict):
             return {}, "arguments must be a JSON object"
         missing = [a for a in REQUIRED_ARGS[name] if a not in arguments]
         if missing:
             return {}, f"{name} needs the argument(s) {', '.join(missing)}"
+        wrong = [a for a, kind in ARG_TYPES.items()
+                 if a in arguments and arguments[a] is not None and not isinstance(arguments[a], kind)]
+        if wrong:
+            return {}, f"{name}: argument(s) {', '.join(wrong)} must be strings"
         return arguments, None
 
     def _dispatch(self, name: str, args: dict, index: int) -> str:
@@ -216,3 +266,12 @@ class Workspace:
         outcome = run_command(self.task.visible_check, self.root, self.home, self.task.canned, self.limits)
         ok = outcome.exit_code == 0
         return ok, cap(outcome.output, 4096)
+
+
+def _raw(arguments: Any) -> str:
+    if isinstance(arguments, str):
+        return arguments
+    try:
+        return json.dumps(arguments)
+    except (TypeError, ValueError, RecursionError):
+        return repr(arguments)[:10_000]

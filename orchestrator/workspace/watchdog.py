@@ -1,0 +1,88 @@
+"""Watches one running sandbox from outside: the memory its processes hold together, how much its
+workspace grew. The kernel's limits are per process (RLIMIT_AS, RLIMIT_FSIZE); this catches the sum,
+on machines where no cgroup can do it (an ordinary user, a cgroup v2 host without delegation).
+
+Cheap by design: one pass over the process tree and one `statvfs` every PERIOD_S; the workspace is
+walked only when the file system's free space or free inodes dropped by more than the allowance.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import psutil
+
+
+def tree_usage(folders: list[Path], max_entries: int) -> tuple[int, int]:
+    """(bytes, entries) under `folders`, never following a link, stopping past max_entries."""
+    size = entries = 0
+    stack = [str(f) for f in folders]
+    while stack and entries <= max_entries:
+        top = stack.pop()
+        try:
+            with os.scandir(top) as it:
+                for entry in it:
+                    entries += 1
+                    try:
+                        st = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    size += st.st_blocks * 512
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+        except OSError:
+            continue
+    return size, entries
+
+
+class Watchdog:
+    PERIOD_S = 0.2
+
+    def __init__(self, pid: int, folders: list[Path], limits) -> None:
+        self.pid, self.folders, self.limits = pid, folders, limits
+        self.next_s = time.monotonic() + self.PERIOD_S
+        self.base_bytes, self.base_entries = tree_usage(folders, limits.max_files)
+        self.fs = self._fs()
+
+    def _fs(self) -> tuple[int, int]:
+        try:
+            st = os.statvfs(self.folders[0])
+        except OSError:
+            return 0, 0
+        return st.f_bavail * st.f_frsize, st.f_favail
+
+    def check(self) -> str | None:
+        """'memory', 'disk' or 'files' when the sandbox must be stopped, else None."""
+        now = time.monotonic()
+        if now < self.next_s:
+            return None
+        self.next_s = now + self.PERIOD_S
+        if self._rss() > self.limits.total_memory_bytes:
+            return "memory"
+        free_bytes, free_inodes = self._fs()
+        grew_bytes, grew_inodes = self.fs[0] - free_bytes, self.fs[1] - free_inodes
+        if grew_bytes > self.limits.disk_bytes or grew_inodes > self.limits.max_files - self.base_entries:
+            size, entries = tree_usage(self.folders, self.limits.max_files)
+            if entries > self.limits.max_files:
+                return "files"
+            if size - self.base_bytes > self.limits.disk_bytes:
+                return "disk"
+            self.fs = (free_bytes, free_inodes)  # someone else used the disk: start counting again
+            self.base_bytes, self.base_entries = size, entries
+        return None
+
+    def _rss(self) -> int:
+        try:
+            root = psutil.Process(self.pid)
+            procs = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return 0
+        total = 0
+        for proc in procs:
+            try:
+                total += proc.memory_info().rss
+            except psutil.Error:
+                pass
+        return total
