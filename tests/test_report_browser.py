@@ -48,3 +48,55 @@ def test_html_report_renders_in_headless_chromium(tmp_path):
     # the images are scaled, so colours blend at the edges)
     near_blue = sum(n for n, (r, g, b) in colours if abs(r - 0x1F) + abs(g - 0x77) + abs(b - 0xB4) < 40)
     assert near_blue > 300
+
+
+def dump_dom(url: str, profile_dir) -> str:
+    done = subprocess.run(
+        [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", f"--user-data-dir={profile_dir}", "--dump-dom", url],
+        capture_output=True, text=True, timeout=120)
+    return done.stdout
+
+
+@pytest.mark.skipif(BROWSER is None, reason="Chromium is not installed (apt-get install -y chromium)")
+def test_a_link_to_a_run_opens_it_in_chromium(tmp_path):
+    """Following a table's link to a run opens that run's folded <details>, and no other, with no script."""
+    import re
+
+    from tests.helpers.report_results import write_thinking_variants
+
+    report = build_report([write_thinking_variants(tmp_path / "results")])
+    html = tmp_path / "report.html"
+    html.write_text(render(report, "html"), encoding="utf-8")
+    closed = dump_dom(html.as_uri(), tmp_path / "p1")
+    assert closed.count('<details class="run">') == 6 and '<details class="run" open' not in closed
+    target = "run-thinker_on-config_read-raw-r1"
+    opened = dump_dom(f"{html.as_uri()}#{target}", tmp_path / "p2")
+    runs = re.findall(r'<details class="run"( open="")?>\s*<summary>(.*?)</summary>\s*<div class="run-body" id="([^"]+)"',
+                      opened, re.S)
+    assert [run_id for flag, _, run_id in runs if flag] == [target]
+    assert len(runs) == 6
+
+
+@pytest.mark.skipif(BROWSER is None, reason="Chromium is not installed (apt-get install -y chromium)")
+def test_an_open_run_is_drawn_turn_by_turn(tmp_path):
+    """The run viewer drawn by Chromium: the capped turn's red marker and the assistant text's blue."""
+    from PIL import Image
+
+    from orchestrator.report.html import CSS
+    from orchestrator.report.html_runs import RUNS_CSS, render_runs
+    from orchestrator.report.run_view import load_run_views
+    from tests.helpers.report_results import write_thinking_variants
+
+    report = build_report([write_thinking_variants(tmp_path / "results")])
+    views = [v for v in load_run_views(report) if v["label"] == "thinker/on"]
+    body = render_runs(views).replace('<details class="run">', '<details class="run" open>')
+    page = tmp_path / "run.html"
+    page.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><style>{CSS}{RUNS_CSS}</style></head>"
+                    f"<body><main>{body}</main></body></html>", encoding="utf-8")
+    png = tmp_path / "run.png"
+    done = screenshot(page, png, tmp_path / "profile", size=(1280, 1600))
+    assert png.exists(), done.stderr[-2000:]
+    colours = dict((rgb, n) for n, rgb in Image.open(png).convert("RGB").getcolors(maxcolors=1 << 20))
+    assert colours.get((0xEE, 0xF5, 0xFF), 0) > 5000  # assistant text blocks (pre.assistant)
+    assert colours.get((0xA8, 0x26, 0x1D), 0) > 500  # the cap: the red turn border and failure line

@@ -67,11 +67,13 @@ def _expand_variant_metas(metas: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _label_models(loaded: Loaded, metas: list[dict[str, Any]]) -> None:
     """Give every record a `label`, and list the models in first-seen order, variants of one together."""
     metas = _expand_variant_metas(metas)
-    # records name their config by hash; the launch's meta.json says which variant a hash is
-    variant_of = {m["config_hash"]: m["variant"] for m in metas if m.get("variant") and m.get("config_hash")}
+    # records name their config by hash; the launch's meta.json says which model and variant a hash
+    # is (on disk a variant's runs carry a name of their own, e.g. `qwen3.5-27b+off`)
+    variant_of = {m["config_hash"]: m for m in metas if m.get("variant") and m.get("config_hash")}
     for row in [*loaded.runs, *loaded.turns]:
-        if not row.get("variant") and row.get("config_hash") in variant_of:
-            row["variant"] = variant_of[row["config_hash"]]
+        meta = variant_of.get(row.get("config_hash"))
+        if meta is not None and not row.get("variant"):
+            row["model"], row["variant"] = meta["model"], meta["variant"]
     hashes: dict[tuple, list[str]] = {}
     for row in [*loaded.runs, *loaded.turns, *metas]:
         seen = hashes.setdefault((row.get("model", "?"), row.get("variant")), [])

@@ -149,14 +149,15 @@ def write_thinking_variants(root: Path, model: str = "thinker") -> Path:
     for variant, tasks in THINKER.items():
         for task, runs in tasks.items():
             for run, (passed, reason, turns) in enumerate(runs):
-                # the records name the variant by its config hash; meta.json maps hash -> variant
-                base = dict(model=model, config_hash=f"h-{variant}", task=task, run=run)
+                # as the session writes them: the records name the variant on disk (`model+variant`)
+                # and by its config hash; the launch's meta.json maps the hash to model and variant
+                base = dict(model=f"{model}+{variant}", config_hash=f"h-{variant}", task=task, run=run)
                 for n, (finish, made, thought, source, think_s, wall, decode) in enumerate(turns, start=1):
                     results.turns.write(TurnRecord(**base, turn=n, finish_reason=finish, completion_tokens=made,
                                                    thinking_tokens=thought, thinking_tokens_source=source,
                                                    thinking_s=think_s, wall_s=wall, decode_tps=decode, ttft_s=0.25,
                                                    prompt_tokens=900, server_peak_rss_bytes=2 * GIB))
-                path = results.transcript_path(model, f"{variant}-{task}", "raw", run)
+                path = results.transcript_path(f"{model}+{variant}", task, "raw", run)
                 results.write_json(path, _thinker_transcript(model, variant, run, turns))
                 rel = str(path.relative_to(root))
                 if variant == "off" and run == 1:
