@@ -1,0 +1,69 @@
+"""Thinking counted with the model's own tokenizer where the server cannot count (mlx_lm.server).
+
+A real tokenizer.json is written with the `tokenizers` library (a word-level vocabulary, so the expected
+counts can be worked out by hand) and read back the way a model folder's is.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from orchestrator.metrics.tokenizer_count import find_tokenizer_file, first_count, local_token_counter
+
+
+@pytest.fixture()
+def model_folder(tmp_path) -> Path:
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    vocab = {"[UNK]": 0, "the": 1, "port": 2, "is": 3, "8080": 4, ".": 5}
+    tokenizer = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    folder = tmp_path / "Qwen3.5-27B-4bit"
+    folder.mkdir()
+    tokenizer.save(str(folder / "tokenizer.json"))
+    return folder
+
+
+def test_a_model_folder_counts_with_its_own_tokenizer(model_folder):
+    count = local_token_counter(str(model_folder))
+    assert count is not None
+    assert count("the port is 8080.") == 5  # the, port, is, 8080, .
+    assert count("the port is unknown") == 4  # unknown words are one [UNK] each
+    assert count("") == 0
+
+
+@pytest.mark.parametrize("model", ["no/such-repo-in-the-cache", "/no/such/folder", "model.gguf", "not a repo id"])
+def test_no_tokenizer_here_means_no_counter_and_no_download(model, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert find_tokenizer_file(model) is None
+    assert local_token_counter(model) is None
+
+
+def test_a_folder_without_tokenizer_json_or_with_a_broken_one(tmp_path):
+    assert local_token_counter(str(tmp_path)) is None
+    (tmp_path / "tokenizer.json").write_text("{not json")
+    assert local_token_counter(str(tmp_path)) is None
+
+
+def test_a_cached_hub_repo_is_found_without_the_network(model_folder, tmp_path, monkeypatch):
+    # the Hugging Face cache layout: models--ORG--NAME/snapshots/REV/FILE, refs/main naming REV
+    cache = tmp_path / "hub"
+    snapshot = cache / "models--mlx-community--Qwen3.5-27B-4bit" / "snapshots" / "abc123"
+    snapshot.mkdir(parents=True)
+    (snapshot / "tokenizer.json").write_bytes((model_folder / "tokenizer.json").read_bytes())
+    (cache / "models--mlx-community--Qwen3.5-27B-4bit" / "refs").mkdir()
+    (cache / "models--mlx-community--Qwen3.5-27B-4bit" / "refs" / "main").write_text("abc123")
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    import huggingface_hub.constants as constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
+    assert find_tokenizer_file("mlx-community/Qwen3.5-27B-4bit") == snapshot / "tokenizer.json"
+    assert local_token_counter("mlx-community/Qwen3.5-27B-4bit")("the port") == 2
+
+
+def test_first_count_falls_through_to_the_next_counter():
+    server = lambda text: None  # noqa: E731  (mlx_lm.server: no /tokenize)
+    assert first_count(server, lambda text: len(text.split()))("a b c") == 3
+    assert first_count(lambda text: 7, lambda text: 1)("x") == 7  # the server's figure wins
+    assert first_count(None, None) is None
