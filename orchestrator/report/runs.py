@@ -59,6 +59,7 @@ def cap_note(turns: list[dict[str, Any]], cap: int | None) -> str | None:
     if not turns or turns[-1].get("finish_reason") != CAP_FINISH:
         return None
     last = turns[-1]
+    cap = last.get("max_tokens") or cap  # the cap the request carried, where the turn recorded it
     made = last.get("completion_tokens")
     of = f" of max_tokens {cap:,}" if cap else ""
     figure = f" at {made:,} tokens{of}" if made is not None else (f" (max_tokens {cap:,})" if cap else "")
@@ -124,5 +125,6 @@ def finish_section(loaded: Loaded, mode: str) -> dict[str, Any]:
         out[m["label"]] = {"turns": len(turns), "finish_reasons": finish_counts(turns),
                            "runs": len(runs), "runs_cut_by_cap": len(cut),
                            "failed_runs_cut_by_cap": sum(not r.get("passed") for r in cut),
-                           "max_tokens": m.get("max_tokens")}
+                           "max_tokens": m.get("max_tokens") or max(
+                               (t["max_tokens"] for t in turns if isinstance(t.get("max_tokens"), int)), default=None)}
     return out
