@@ -26,3 +26,17 @@ def test_valid_keys_still_work():
 
 def test_health_stays_public():
     assert get("/health").status == 200
+    assert get("/health", {"X-Api-Key": "k-wrong-0000"}).status == 200
+
+
+@pytest.mark.parametrize("error", [KeyError("tenant"), KeyError("boom"), LookupError("x"), RuntimeError("db down")])
+def test_a_server_bug_with_a_valid_key_is_still_a_500(error):
+    """The router's promise: unexpected errors become a logged 500. Turning every KeyError into a 4xx
+    would blame the client for the server's own bugs."""
+    path = f"/_hidden/boom-{type(error).__name__}-{error.args[0]}"
+
+    @app.route("GET", path)
+    def boom(request):
+        raise error
+
+    assert get(path, {"X-Api-Key": "k-acme-7f3a"}).status == 500
