@@ -21,6 +21,7 @@ FIGURE_TITLES = {
     "score_vs_decode": "Score vs decode speed",
     "score_vs_memory": "Score vs peak memory",
     "thinking_per_task": "Thinking tokens per task and model",
+    "thinking_tax": "Generated tokens per run: thinking and useful, with useful tok/s",
     "memory_over_turns": "Server memory over the turns of a run",
 }
 
@@ -100,6 +101,34 @@ def thinking_per_task(report: dict[str, Any]) -> bytes | None:
     return _png(fig)
 
 
+def thinking_tax(report: dict[str, Any]) -> bytes | None:
+    """Stacked bars, one per model and variant: generated tokens per run split by the useful share
+    (both from the same runs, as in the table), labelled with the effective useful tok/s; a model
+    whose split is unknown gets no bar."""
+    tax = report["thinking_tax"]
+    labels = [m["label"] for m in report["models"]
+              if tax[m["label"]]["useful_share"] is not None and tax[m["label"]]["generated_mean"] is not None]
+    if not labels:
+        return None
+    fig, ax = plt.subplots(figsize=(6.8, 0.55 * len(labels) + 1.6))
+    ys = list(range(len(labels)))[::-1]  # first model on top
+    useful = [tax[lab]["generated_mean"] * tax[lab]["useful_share"] for lab in labels]
+    thinking = [tax[lab]["generated_mean"] - u for lab, u in zip(labels, useful)]
+    ax.barh(ys, thinking, color="#c44e52", label="thinking")
+    ax.barh(ys, useful, left=thinking, color="#4c72b0", label="useful")
+    for y, lab, t, u in zip(ys, labels, thinking, useful):
+        speed = tax[lab]["effective_tps"]
+        note = f"  {speed:.1f} useful tok/s" if speed is not None else ""
+        ax.text(t + u, y, note, va="center", fontsize=8)
+    ax.set_yticks(ys)
+    ax.set_yticklabels(labels, fontsize=9)
+    ax.set_xlabel(f"tokens generated per run, mean ({report['primary_mode']} runs)")
+    ax.set_xlim(right=max(t + u for t, u in zip(thinking, useful)) * 1.45 or 1)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(axis="x", alpha=0.3)
+    return _png(fig)
+
+
 def memory_over_turns(report: dict[str, Any]) -> bytes | None:
     series = report["memory_series"]
     if not series:
@@ -119,7 +148,8 @@ def memory_over_turns(report: dict[str, Any]) -> bytes | None:
 
 
 FIGURES = {"score_vs_decode": score_vs_decode, "score_vs_memory": score_vs_memory,
-           "thinking_per_task": thinking_per_task, "memory_over_turns": memory_over_turns}
+           "thinking_per_task": thinking_per_task, "thinking_tax": thinking_tax,
+           "memory_over_turns": memory_over_turns}
 
 
 def render_figures(report: dict[str, Any]) -> dict[str, bytes]:

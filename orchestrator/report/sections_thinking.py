@@ -114,4 +114,4 @@ def thinking_section(report: dict[str, Any]) -> Section:
     if seed:
         intro += (" The article measured one task (a rate limiter) per model; ours are means over the tasks run,"
                   " its seconds are generation time like ours.")
-    return Section("Thinking tax", intro, tables + ([seed] if seed else []), ["thinking_per_task"])
+    return Section("Thinking tax", intro, tables + ([seed] if seed else []), ["thinking_tax", "thinking_per_task"])
