@@ -7,29 +7,31 @@ server needs, and whether it can count tokens; starting, waiting and stopping li
 from __future__ import annotations
 
 import importlib.util
-import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 import httpx
-import psutil
 
 from orchestrator.config import ModelConfig
 from orchestrator.errors import InfraError, UserError
 
-STOP_GRACE_S = 10.0
 PROBE_TIMEOUT_S = 5.0
 
 
 class Backend(Protocol):
+    """Everything that differs between model servers. The orchestrator asks through these methods and
+    never branches on a backend's name."""
+
     name: str
     has_tokenize: bool
+    launches: bool
+    """True when siliconbench starts and stops the server; False when it attaches to a running one."""
 
     def check_installed(self, config: ModelConfig) -> None: ...
     def build_command(self, config: ModelConfig, port: int) -> list[str]: ...
@@ -37,6 +39,21 @@ class Backend(Protocol):
     def model_name(self, config: ModelConfig) -> str: ...
     def request_extras(self, config: ModelConfig) -> dict[str, Any]: ...
     def tokenize(self, base: str, model: str, text: str) -> int | None: ...
+    def server_version(self, base_url: str, command: list[str]) -> str | None: ...
+    def chat_template_text(self, config: ModelConfig, base_url: str) -> str | None: ...
+    def server_metrics(self, base_url: str) -> dict[str, Any]: ...
+    def with_slots(self, config: ModelConfig, slots: int) -> ModelConfig: ...
+    def capacity_gb(self, config: ModelConfig) -> tuple[float | None, str]: ...
+    def attach(self, config: ModelConfig) -> "Attached": ...
+
+
+@dataclass
+class Attached:
+    """Where a server that somebody else runs answers, once health-checked."""
+
+    base_url: str
+    model_name: str
+    api_key: str | None = None
 
 
 def die_with_parent():
@@ -107,34 +124,6 @@ def one_token_request(base_url: str, model: str, timeout: float, extras: dict[st
     return None
 
 
-@dataclass
-class RunningServer:
-    """A server that answers: what the runner needs to talk to it and to measure it."""
-
-    backend: str
-    base_url: str
-    model_name: str
-    pid: int | None = None
-    load_s: float | None = None
-    version: str | None = None
-    command: list[str] | None = None
-    api_key: str | None = None
-    process: subprocess.Popen | None = field(default=None, repr=False)
-    _extras: dict[str, Any] = field(default_factory=dict, repr=False)
-    _tokenize: Callable[[str], int | None] | None = field(default=None, repr=False)
-
-    def is_alive(self) -> bool:
-        if self.process is not None:
-            return self.process.poll() is None
-        return http_ok(f"{self.base_url}/models")
-
-    def request_extras(self) -> dict[str, Any]:
-        return dict(self._extras)
-
-    def count_tokens(self, text: str) -> int | None:
-        return self._tokenize(text) if self._tokenize else None
-
-
 def wait_ready(proc: subprocess.Popen, base_url: str, model: str, deadline: float, log_path: Path,
                command: list[str], started: float, extras: dict[str, Any]) -> None:
     """Alive, answering /health or /v1/models, then a real 1-token completion, before the deadline."""
@@ -157,32 +146,3 @@ def wait_ready(proc: subprocess.Popen, base_url: str, model: str, deadline: floa
                 return
             last = problem
         time.sleep(0.25)
-
-
-def stop_process_group(proc: subprocess.Popen, grace_s: float | None = None) -> None:
-    """SIGTERM the whole group, wait, SIGKILL the group, then any descendant that left it."""
-    grace_s = STOP_GRACE_S if grace_s is None else grace_s
-    try:
-        descendants = psutil.Process(proc.pid).children(recursive=True)
-    except psutil.Error:
-        descendants = []
-    for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(proc.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            proc.wait(timeout=wait_s)
-            break
-        except subprocess.TimeoutExpired:
-            continue
-    # Grandchildren that started their own session escape killpg (vLLM's engine core can).
-    for child in descendants:
-        try:
-            child.kill()
-        except psutil.Error:
-            pass
-    psutil.wait_procs(descendants, timeout=5)
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait()

@@ -1,13 +1,19 @@
-"""Small pieces several backends share: the base environment and /tokenize counting."""
+"""What most backends do the same way (a backend overrides what differs): the environment, the model's
+name, request extras, the chat template in use, capacity, concurrency slots; and /tokenize counting."""
 
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 import httpx
+import psutil
 
 from orchestrator.config import ModelConfig
+from orchestrator.errors import UserError
+
+GIB = 2**30
 
 
 def server_env(config: ModelConfig, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -31,6 +37,38 @@ def post_count(url: str, body: dict[str, Any], key: str) -> int | None:
 
 class ServerDefaults:
     """What most backends do the same way; a backend overrides what differs."""
+
+    launches = True
+
+    def server_version(self, base_url: str, command: list[str]) -> str | None:
+        return None
+
+    def chat_template_text(self, config: ModelConfig, base_url: str) -> str | None:
+        """The template the config names; a backend that can ask its server for its own overrides this."""
+        template = getattr(config.section(), "chat_template", None)
+        if not template:
+            return None
+        path = config.resolve_path(template)
+        return path.read_text(errors="replace") if path.exists() else None
+
+    def server_metrics(self, base_url: str) -> dict[str, Any]:
+        return {}
+
+    def with_slots(self, config: ModelConfig, slots: int) -> ModelConfig:
+        """The config this server needs to serve `slots` requests at once (most batch by themselves)."""
+        return config
+
+    def capacity_gb(self, config: ModelConfig) -> tuple[float | None, str]:
+        """Memory a model can use here, and what that figure is: on a Mac the GPU's default wired limit
+        (Metal serves both MLX and llama.cpp), elsewhere the RAM available now."""
+        if sys.platform == "darwin":
+            from orchestrator.sizing.model import default_wired_limit_gb
+
+            return default_wired_limit_gb(psutil.virtual_memory().total / GIB), "default GPU wired limit"
+        return psutil.virtual_memory().available / GIB, "available RAM"
+
+    def attach(self, config: ModelConfig):
+        raise UserError(f"{config.path or config.name}: backend '{config.backend}' launches its own server")
 
     def environment(self, config: ModelConfig) -> dict[str, str]:
         return server_env(config)

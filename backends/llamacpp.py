@@ -63,12 +63,29 @@ class LlamaCpp(ServerDefaults):
         return post_count(base_url.removesuffix("/v1") + "/tokenize", {"content": text}, "tokens")
 
     def server_version(self, base_url: str, command: list[str]) -> str | None:
-        try:
-            props = httpx.get(base_url.removesuffix("/v1") + "/props", timeout=5).json()
-        except (httpx.HTTPError, ValueError):
-            return None
-        info = props.get("build_info")
+        info = _props(base_url).get("build_info")
         return f"llama.cpp {info}" if info else None
+
+    def chat_template_text(self, config: ModelConfig, base_url: str) -> str | None:
+        # Without a template file of ours, the GGUF's own template is in use: llama-server tells it.
+        return super().chat_template_text(config, base_url) or _props(base_url).get("chat_template") or None
+
+    def with_slots(self, config: ModelConfig, slots: int) -> ModelConfig:
+        """llama-server serves N requests at once only with --parallel N (each slot gets the context)."""
+        if config.llamacpp is None or config.llamacpp.parallel >= slots:
+            return config
+        section = config.llamacpp.model_copy(update={"parallel": slots})
+        copy = config.model_copy(update={"llamacpp": section})
+        copy._path = config.path
+        return copy
+
+
+def _props(base_url: str) -> dict:
+    try:
+        data = httpx.get(base_url.removesuffix("/v1") + "/props", timeout=5).json()
+    except (httpx.HTTPError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 BACKEND = LlamaCpp()

@@ -4,20 +4,18 @@ stopped."""
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
-from typing import Iterator
-
 import httpx
 
 from orchestrator.config import ModelConfig
 from orchestrator.errors import InfraError, UserError
 
-from backends.base import RunningServer, http_ok, one_token_request
+from backends.base import Attached, http_ok, one_token_request
 from backends.common import ServerDefaults, vllm_tokenize
 
 
 class OpenAiEndpoint(ServerDefaults):
     name = "openai"
+    launches = False
     has_tokenize = True  # where the server has /tokenize (vLLM); None otherwise
 
     def check_installed(self, config: ModelConfig) -> None:
@@ -28,8 +26,7 @@ class OpenAiEndpoint(ServerDefaults):
     def tokenize(self, base_url: str, model: str, text: str) -> int | None:
         return vllm_tokenize(base_url, model, text)
 
-    @contextmanager
-    def attach(self, config: ModelConfig) -> Iterator[RunningServer]:
+    def attach(self, config: ModelConfig) -> Attached:
         section = config.openai
         base = section.base_url.rstrip("/")
         key = os.environ.get(section.api_key_env) if section.api_key_env else None
@@ -39,9 +36,16 @@ class OpenAiEndpoint(ServerDefaults):
                                     extras=self.request_extras(config), api_key=key)
         if problem:
             raise InfraError(f"{base} answers but a 1-token request for '{section.served_model}' failed: {problem}")
-        yield RunningServer(backend="openai", base_url=base, model_name=section.served_model, load_s=None,
-                            version=self._version(base), api_key=key, _extras=self.request_extras(config),
-                            _tokenize=lambda text: self.tokenize(base, section.served_model, text))
+        return Attached(base_url=base, model_name=section.served_model, api_key=key)
+
+    def model_name(self, config: ModelConfig) -> str:
+        return config.openai.served_model
+
+    def server_version(self, base_url: str, command: list[str]) -> str | None:
+        return self._version(base_url)
+
+    def capacity_gb(self, config: ModelConfig) -> tuple[float | None, str]:
+        return None, "memory of a server we do not run"
 
     def _version(self, base: str) -> str | None:
         try:

@@ -7,11 +7,13 @@ import re
 import shutil
 import subprocess
 from functools import lru_cache
+from typing import Any
 
 import httpx
 
 from orchestrator.config import ModelConfig
 from orchestrator.errors import UserError
+from orchestrator.metrics.gpu import Nvml
 
 from backends.base import resolve_model_path
 from backends.common import ServerDefaults, vllm_tokenize
@@ -95,6 +97,38 @@ class Vllm(ServerDefaults):
         except (httpx.HTTPError, ValueError):
             return None
         return f"vllm {data.get('version')}" if isinstance(data, dict) and data.get("version") else None
+
+
+    def server_metrics(self, base_url: str) -> dict[str, Any]:
+        # vLLM reserves GPU memory up front, so device memory says little: its KV-cache use does.
+        return {"kv_cache_usage_perc": kv_cache_usage(base_url)}
+
+    def capacity_gb(self, config: ModelConfig) -> tuple[float | None, str]:
+        nvml = Nvml.open()
+        if nvml is None:
+            return None, "GPU memory unknown"  # no NVML, no driver: vLLM's own start will tell
+        with nvml:
+            total = sum(d["memory_total_bytes"] for d in nvml.devices())
+        return total / 2**30, "GPU memory (NVML)"
+
+
+KV_USAGE_METRICS = ("vllm:kv_cache_usage_perc", "vllm:gpu_cache_usage_perc")  # new name, then the old one
+
+
+def kv_cache_usage(base_url: str) -> float | None:
+    """vLLM's KV-cache use (0-1) from its Prometheus /metrics, or None where it cannot be read."""
+    try:
+        text = httpx.get(base_url.removesuffix("/v1") + "/metrics", timeout=2).text
+    except httpx.HTTPError:
+        return None
+    for name in KV_USAGE_METRICS:
+        for line in text.splitlines():
+            if line.startswith(name) and not line.startswith("#"):
+                try:
+                    return float(line.rsplit(" ", 1)[-1])
+                except ValueError:
+                    return None
+    return None
 
 
 BACKEND = Vllm()

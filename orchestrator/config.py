@@ -213,6 +213,23 @@ class ModelConfig(Strict):
         copy._path = self._path
         return copy
 
+    def attached_to(self, base_url: str, served_model: str | None = None,
+                    context: int | None = None) -> "ModelConfig":
+        """This model served by somebody else at `base_url` (Ollama, LM Studio, a remote vLLM): the
+        same sampling, template switches and context, sent to that server; its name for the model is
+        `served_model`, else the config's openai.served_model, else the config's name."""
+        known = self.openai
+        served = served_model or (known.served_model if known else None) or self.name
+        section = OpenaiSection(base_url=base_url, served_model=served,
+                                api_key_env=known.api_key_env if known else None,
+                                bits=known.bits if known else None, weights_gb=known.weights_gb if known else None)
+        update: dict[str, Any] = {"backend": "openai", "openai": section}
+        if context:
+            update["context_length"] = context
+        copy = self.model_copy(update=update)
+        copy._path = self._path
+        return copy
+
     def resolve_path(self, value: str) -> Path:
         """A file named in the config, relative to the config file."""
         p = Path(value).expanduser()

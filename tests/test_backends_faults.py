@@ -7,12 +7,13 @@ would be, through the llamacpp backend's `executable` override). Real servers: t
 
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import psutil
 import pytest
 
-import backends.base
+import backends.server
 from backends import launch
 from orchestrator.config import parse_config
 from orchestrator.errors import InfraError
@@ -59,14 +60,20 @@ def test_exit_during_startup_says_command_log_and_time(tmp_path):
 
 
 def test_never_ready_times_out_under_the_deadline(tmp_path):
+    # A tag only this test's server carries: other sessions on this machine may run stand-ins too.
+    tag = f"never-ready-{uuid.uuid4().hex}"
+    config = standin_config("never_ready", startup_timeout_s=2)
+    config.llamacpp.extra_args += ["--tag", tag]
+    started = time.monotonic()
     with pytest.raises(InfraError, match=r"not ready after \d+ s"):
-        with launch(standin_config("never_ready", startup_timeout_s=2), log_path=tmp_path / "s.log"):
+        with launch(config, log_path=tmp_path / "s.log"):
             pass
-    assert not [p for p in psutil.process_iter(["cmdline"]) if "never_ready" in " ".join(p.info["cmdline"] or [])]
+    assert time.monotonic() - started < 15
+    assert not [p for p in psutil.process_iter(["cmdline"]) if tag in " ".join(p.info["cmdline"] or [])]
 
 
 def test_server_ignoring_sigterm_is_killed(tmp_path, monkeypatch):
-    monkeypatch.setattr(backends.base, "STOP_GRACE_S", 1.0)
+    monkeypatch.setattr(backends.server, "STOP_GRACE_S", 1.0)
     with launch(standin_config("ignore_sigterm"), log_path=tmp_path / "s.log") as server:
         pid = server.pid
     assert_gone([pid])
@@ -98,9 +105,34 @@ def test_server_dying_mid_run_is_noticed_and_restarted(tmp_path):
             httpx.post(f"{managed.base_url}/chat/completions", json=body, timeout=5)
         managed.server.process.wait(timeout=5)
         assert not managed.server.is_alive()
-        assert managed.ensure_alive() is True and managed.restarts == 1
+        assert managed.ensure_alive() is True and len(managed.restarts) == 1
+        assert "stopped answering" in managed.restarts[0]["reason"]
         assert managed.server.pid != first_pid and managed.server.is_alive()
         managed.server.process.kill()
         managed.server.process.wait()
         assert managed.ensure_alive() is False  # restarts used up
     assert_gone([first_pid])
+
+
+@pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="POSIX shared memory under /dev/shm is Linux's")
+def test_stop_lets_workers_clean_up_then_removes_only_the_servers_shared_memory(tmp_path):
+    """vLLM's workers release shared memory after the API process has exited: the stop must wait for
+    the whole tree, and then remove what the tree had mapped, and nothing else."""
+    marker = tmp_path / "worker-cleaned"
+    not_ours = Path(f"/dev/shm/sbtest-{uuid.uuid4().hex}")
+    not_ours.write_bytes(b"another program's segment")
+    log = tmp_path / "s.log"
+    try:
+        with launch(standin_config(f"worker_shm={marker}"), log_path=log):
+            segment = None
+            deadline = time.monotonic() + 20
+            while segment is None and time.monotonic() < deadline:
+                lines = [line for line in log.read_text().splitlines() if line.startswith("segment ")]
+                segment = Path(lines[0].split()[1]) if lines else None
+                time.sleep(0.05)
+            assert segment is not None and segment.exists(), log.read_text()
+        assert marker.read_text() == "clean", "the worker was killed during its clean-up"
+        assert not segment.exists(), "the server's leftover shared memory was not removed"
+        assert not_ours.exists(), "a segment the server never mapped was removed"
+    finally:
+        not_ours.unlink(missing_ok=True)

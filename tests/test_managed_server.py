@@ -5,7 +5,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from orchestrator.session.managed_server import vllm_kv_cache_usage
+from backends.vllm import kv_cache_usage as vllm_kv_cache_usage
 
 PAGE_NEW = """# HELP vllm:kv_cache_usage_perc KV-cache usage. 1 means 100 percent usage.
 # TYPE vllm:kv_cache_usage_perc gauge

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from orchestrator.config import DEFAULT_CONFIG_NAME, config_files, load_config
+from orchestrator.config import BACKEND_NAMES, DEFAULT_CONFIG_NAME, config_files, load_config
 from orchestrator.errors import UserError
 
 
@@ -32,7 +32,7 @@ def list_models() -> list[dict]:
         rows.append({
             "name": config.name, "path": str(path), "backend": config.backend,
             "default": path.stem == DEFAULT_CONFIG_NAME,
-            "backends": [b for b in ("mlx", "vllm", "llamacpp", "openai") if getattr(config, b)],
+            "backends": [b for b in BACKEND_NAMES if getattr(config, b)],
             "parameters_b": config.parameters.total_b if config.parameters else None, "active_b": config.active_b,
             "thinking": config.thinking, "description": config.description,
         })

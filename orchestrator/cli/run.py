@@ -14,6 +14,9 @@ from orchestrator.config import default_config_path, load_config, parse_config
 from orchestrator.errors import UserError
 
 
+DEFAULT_ATTACHED_CONTEXT = 32768
+
+
 class Mode(str, Enum):
     raw = "raw"
     harness = "harness"
@@ -37,19 +40,44 @@ def select_tasks(spec: str) -> list:
     return chosen
 
 
-def adhoc_config(base_url: str, served_model: str, context: int):
+def choose_harness(mode: "Mode", harness: str, max_turns: int, wall_s: float):
+    """(loop mode, real harness settings or None) from --mode and --harness.
+
+    `raw` is the article's benchmark, `feedback` our own loop (--mode harness); any other name is a
+    real coding-agent harness, checked to be installed before any server starts."""
+    from orchestrator.harness import registry
+
+    name = harness.strip().lower()
+    if name == "raw":
+        return mode.value, None
+    if mode.value != "raw" and name != "feedback":
+        raise UserError(f"--mode {mode.value} and --harness {name} are two ways of running; pick one")
+    if name == "feedback":
+        return "harness", None
+    from orchestrator.harness.runner import HarnessSettings
+
+    registry.locate(registry.get(name))
+    return "raw", HarnessSettings(name, max_turns=max_turns, wall_s=wall_s)
+
+
+def adhoc_config(base_url: str, served_model: str, context: int | None):
     """A config for a server somebody else runs (Ollama, LM Studio, a remote vLLM)."""
     name = "".join(c if c.isalnum() or c in "._-" else "-" for c in served_model).strip("-") or "endpoint"
-    data = {"name": name, "backend": "openai", "context_length": context,
+    data = {"name": name, "backend": "openai", "context_length": context or DEFAULT_ATTACHED_CONTEXT,
             "openai": {"base_url": base_url, "served_model": served_model}}
     return parse_config(data, f"--base-url {base_url}")
 
 
 def resolve_config(model: str | None, base_url: str | None, served_model: str | None,
-                   backend: str | None, context: int):
+                   backend: str | None, context: int | None):
+    """The config to run. With --base-url and --model, the model's config shapes every request
+    (sampling, template switches, context) while the requests go to the server already running."""
+    if base_url and model:
+        return load_config(model).attached_to(base_url, served_model, context)
     if base_url:
         if not served_model:
-            raise UserError("--base-url needs --served-model NAME (the model name that server expects)")
+            raise UserError("--base-url needs --served-model NAME (the model name that server expects), "
+                            "or --model CONFIG to take the name and request settings from a model config")
         return adhoc_config(base_url, served_model, context)
     config = load_config(model or default_config_path())
     return config.with_backend(backend)
@@ -76,7 +104,7 @@ def register(app: typer.Typer) -> None:
         backend: str = typer.Option(None, "--backend", help="Serve with another section of the config (mlx, vllm, llamacpp, openai)."),
         base_url: str = typer.Option(None, "--base-url", help="Use a server that is already running, e.g. http://127.0.0.1:11434/v1."),
         served_model: str = typer.Option(None, "--served-model", help="With --base-url: the model name the server expects."),
-        context: int = typer.Option(32768, "--context", help="With --base-url: the server's context window (tokens)."),
+        context: int = typer.Option(None, "--context", help="With --base-url: the server's context window (tokens; default the config's, else 32768)."),
         tasks: str = typer.Option("all", "--tasks", help="all, or task ids and tiers separated by commas."),
         runs: int = typer.Option(3, "--runs", min=1, help="Runs per task."),
         max_turns: int = typer.Option(10, "--max-turns", min=1, help="Turns per run (raw mode)."),

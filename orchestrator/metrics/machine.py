@@ -14,6 +14,8 @@ from typing import Any
 
 import psutil
 
+from orchestrator.metrics.gpu import nvidia_gpus
+
 
 def sysctl(key: str) -> str | None:
     try:
@@ -45,37 +47,6 @@ def _linux_distribution() -> str | None:
     except OSError:
         pass
     return None
-
-
-def nvidia_gpus() -> list[dict[str, Any]] | None:
-    """Each NVIDIA GPU's name and memory; None when NVML is missing or has no driver to talk to."""
-    try:
-        import pynvml
-    except ImportError:
-        return None
-    try:
-        pynvml.nvmlInit()
-    except Exception:  # NVMLError_LibraryNotFound, DriverNotLoaded...: no NVIDIA GPU to describe
-        return None
-    try:
-        gpus = []
-        for i in range(pynvml.nvmlDeviceGetCount()):
-            handle = pynvml.nvmlDeviceGetHandleByIndex(i)
-            name = pynvml.nvmlDeviceGetName(handle)
-            memory = pynvml.nvmlDeviceGetMemoryInfo(handle)
-            gpus.append({"index": i, "name": name.decode() if isinstance(name, bytes) else name,
-                         "memory_total_bytes": int(memory.total)})
-        driver = pynvml.nvmlSystemGetDriverVersion()
-        for gpu in gpus:
-            gpu["driver"] = driver.decode() if isinstance(driver, bytes) else driver
-        return gpus
-    except Exception:
-        return None
-    finally:
-        try:
-            pynvml.nvmlShutdown()
-        except Exception:
-            pass
 
 
 def mlx_working_set_bytes() -> int | None:

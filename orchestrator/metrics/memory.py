@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import psutil
 
+from orchestrator.metrics.gpu import Nvml
 from orchestrator.metrics.machine import mlx_working_set_bytes
 
 
@@ -59,37 +60,6 @@ def tree_rss_bytes(pid: int) -> int | None:
     return total if seen_root else None
 
 
-class _Nvml:
-    """Device memory used over all NVIDIA GPUs, or None without NVML."""
-
-    def __init__(self) -> None:
-        self.handles: list = []
-        try:
-            import pynvml
-
-            pynvml.nvmlInit()
-            self.pynvml = pynvml
-            self.handles = [pynvml.nvmlDeviceGetHandleByIndex(i) for i in range(pynvml.nvmlDeviceGetCount())]
-        except Exception:  # not installed, no driver, no GPU
-            self.pynvml = None
-
-    def used_bytes(self) -> int | None:
-        if not self.handles:
-            return None
-        try:
-            return sum(int(self.pynvml.nvmlDeviceGetMemoryInfo(h).used) for h in self.handles)
-        except Exception:
-            return None
-
-    def close(self) -> None:
-        if self.pynvml is not None:
-            try:
-                self.pynvml.nvmlShutdown()
-            except Exception:
-                pass
-            self.pynvml, self.handles = None, []
-
-
 class MemorySampler:
     def __init__(self, pid: int, interval_s: float = 0.2):
         self.pid = pid
@@ -102,7 +72,7 @@ class MemorySampler:
         self._latest = MemorySnapshot()
         self._cpu_s = 0.0
         self._darwin = platform.system() == "Darwin"
-        self._nvml: _Nvml | None = None
+        self._nvml: Nvml | None = None
         self._working_set: int | None = None
         self.baseline_used_bytes: int | None = None
         """System memory used when sampling started: what `wait_released` waits to get back to."""
@@ -112,7 +82,7 @@ class MemorySampler:
     def start(self) -> "MemorySampler":
         if self._thread is not None:
             return self
-        self._nvml = None if self._darwin else _Nvml()
+        self._nvml = None if self._darwin else Nvml.open()
         self._working_set = mlx_working_set_bytes() if self._darwin else None
         self.baseline_used_bytes = psutil.virtual_memory().used
         self._stop.clear()

@@ -21,14 +21,21 @@ import threading
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-Mode = Literal["raw", "harness"]
+from orchestrator.trajectory import FAILURE_REASONS
+
 TokenSource = Literal["server_usage", "tokenizer", "estimate"]
+FailureReason = Literal[FAILURE_REASONS]  # type: ignore[valid-type]  (the one declared set)
+MODE_PATTERN = r"^[a-z][a-z0-9_-]*$"
+"""`raw` (the article's benchmark), `harness` (our feedback loop) or a real harness's name."""
 
 
 class Record(BaseModel):
-    model_config = ConfigDict(extra="allow", use_attribute_docstrings=True)
+    """A line of runs.jsonl or turns.jsonl: declared once here, unknown fields refused, so the writer,
+    the reports and the sizing cannot drift apart."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 
 class TurnRecord(Record):
@@ -36,7 +43,7 @@ class TurnRecord(Record):
     config_hash: str
     task: str
     run: int
-    mode: Mode = "raw"
+    mode: str = Field("raw", pattern=MODE_PATTERN)
     turn: int
     """1-based."""
     finish_reason: str | None = None
@@ -76,6 +83,23 @@ class TurnRecord(Record):
     """False for the first request a freshly started server answered."""
     concurrency: int = 1
     """Task runs in flight against the same server: figures under concurrency are not single-stream."""
+    lost_calls: list[str] = []
+    """How the server lost the model's work this turn (orchestrator/agent/losses.py); [] when it did not."""
+    cached_share: float | None = None
+    """Share of the prompt the server took from its cache (prefill_tps is null when too few fresh
+    tokens were prefilled)."""
+    seed: int | None = None
+    """The seed this request carried (one per task run)."""
+    max_tokens: int | None = None
+    """The token cap this request carried: a `length` finish at this many tokens is the cap."""
+    api: str | None = None
+    """Real harness runs: the wire format the harness spoke (chat, messages, responses)."""
+    translated: bool | None = None
+    """Real harness runs: True when the metering proxy translated the request for the server."""
+    request_bytes: int | None = None
+    """Real harness runs: size of the request the harness sent (its own prompt and tools included)."""
+    tools_offered: int | None = None
+    """Real harness runs: tools the harness offered the model in this request."""
 
 
 class RunRecord(Record):
@@ -86,9 +110,9 @@ class RunRecord(Record):
     tier: str
     run: int
     """0-based run index."""
-    mode: Mode = "raw"
+    mode: str = Field("raw", pattern=MODE_PATTERN)
     passed: bool
-    reason: str | None
+    reason: FailureReason | None
     """None when passed, else one of trajectory.FAILURE_REASONS."""
     turns: int
     tool_calls: int
@@ -110,12 +134,25 @@ class RunRecord(Record):
     concurrency: int = 1
     harness_rounds: int | None = None
     """Harness mode: feedback rounds used."""
+    harness: dict[str, Any] | None = None
+    """Real harness runs: version, how it ended (answer, max_turns, time_limit, harness_error), its own
+    turn and token counts, requests made, and its first request's size, tools and prompt tokens."""
     transcript: str | None = None
     """Path of the transcript, relative to the results folder."""
 
     def key(self) -> tuple[str, str, int, str]:
         """What identifies a finished task run for --resume."""
-        return (self.config_hash, self.task, self.run, self.mode)
+        return run_key(self.model_dump())
+
+
+def run_key(row: dict[str, Any]) -> tuple:
+    """What identifies one task run across retries, resumes and folders."""
+    return (row.get("config_hash"), row.get("task"), row.get("run"), row.get("mode", "raw"))
+
+
+def is_infra_error(run: dict[str, Any]) -> bool:
+    """A run the server lost: retried by --resume, never scored against the model."""
+    return run.get("reason") == "infra_error" or run.get("ended") == "infra_error"
 
 
 class JsonlWriter:
@@ -181,12 +218,7 @@ class ResultsDir:
 
     def finished_keys(self) -> set[tuple[str, str, int, str]]:
         """Task runs already recorded (infra_error runs excluded: --resume retries them)."""
-        keys = set()
-        for row in read_jsonl(self.root / "runs.jsonl"):
-            if row.get("reason") == "infra_error":
-                continue
-            keys.add((row.get("config_hash"), row.get("task"), row.get("run"), row.get("mode", "raw")))
-        return keys
+        return {run_key(row) for row in read_jsonl(self.root / "runs.jsonl") if not is_infra_error(row)}
 
     def close(self) -> None:
         self.runs.close()

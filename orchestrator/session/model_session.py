@@ -12,8 +12,7 @@ import platform
 from pathlib import Path
 from typing import Any, Callable
 
-import httpx
-
+from backends import backend_for
 from orchestrator import __version__
 from orchestrator.agent.chat_client import ChatSettings
 from orchestrator.config import ModelConfig
@@ -34,21 +33,10 @@ def package_versions() -> dict[str, str]:
     return found
 
 
-def chat_template_sha256(config: ModelConfig, server: Any) -> str | None:
-    """Hash of the chat template in use: the config's file, else what llama-server reports in /props."""
-    section = config.section()
-    template = getattr(section, "chat_template", None)
-    if template:
-        path = config.resolve_path(template)
-        return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
-    if config.backend == "llamacpp":
-        try:
-            props = httpx.get(server.base_url.removesuffix("/v1") + "/props", timeout=5).json()
-        except (httpx.HTTPError, ValueError):
-            return None
-        text = props.get("chat_template")
-        return hashlib.sha256(text.encode()).hexdigest() if text else None
-    return None
+def chat_template_sha256(managed: ManagedServer) -> str | None:
+    """Hash of the chat template in use, as the backend knows it (the config's file or the server's own)."""
+    text = managed.server.chat_template_text()
+    return hashlib.sha256(text.encode()).hexdigest() if text else None
 
 
 def machine_snapshot() -> dict[str, Any]:
@@ -61,13 +49,13 @@ def machine_snapshot() -> dict[str, Any]:
 
 
 def write_meta(results: ResultsDir, label: str, config: ModelConfig, managed: ManagedServer,
-              plan: Plan) -> dict[str, Any]:
+              plan: Plan, config_hash: str) -> dict[str, Any]:
     server = managed.server
     memory_after_load = managed.mark().get("server_peak_rss_bytes") if managed.sampler else None
     meta = {
         "siliconbench_version": __version__,
         "model": label,
-        "config_hash": config.config_hash(),
+        "config_hash": config_hash,
         "config_path": str(config.path) if config.path else None,
         "config": config.model_dump(mode="json"),
         "backend": config.backend,
@@ -77,11 +65,11 @@ def write_meta(results: ResultsDir, label: str, config: ModelConfig, managed: Ma
         "load_s": getattr(server, "load_s", None),
         "warm": True,
         "memory_after_load_bytes": memory_after_load,
-        "chat_template_sha256": chat_template_sha256(config, server),
+        "chat_template_sha256": chat_template_sha256(managed),
         "packages": package_versions(),
         "python": platform.python_version(),
         "machine": machine_snapshot(),
-        "plan": {"tasks": [t.id for t in plan.tasks], "runs": plan.runs, "mode": plan.loop.mode,
+        "plan": {"tasks": [t.id for t in plan.tasks], "runs": plan.runs, "mode": plan.mode,
                  "max_turns": plan.loop.max_turns, "concurrency": plan.concurrency},
         "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
@@ -105,21 +93,29 @@ def run_model_session(config: ModelConfig, plan: Plan, results: ResultsDir, labe
                       warmup: bool = True) -> list[RunRecord]:
     """Launch, run every pending task run of `plan`, stop. The server never outlives this call."""
     label = label or config.name
-    if not plan.pending(config.config_hash(), results):
+    # The hash names what is measured; serving slots follow --concurrency, recorded in the plan.
+    config_hash = config.config_hash()
+    if not plan.pending(config_hash, results):
         return []  # resumed and already complete: no need to load the model at all
+    # Every backend serves `concurrency` requests at once, whichever verb asked (run or sweep).
+    config = backend_for(config).with_slots(config, plan.concurrency)
     log_path = results.model_dir(label) / "server.log"
     with ManagedServer(config, log_path) as managed:
         server = managed.server
-        write_meta(results, label, config, managed, plan)
+        meta = write_meta(results, label, config, managed, plan, config_hash)
         if on_ready:
             on_ready(managed)
-        target = ModelTarget(label=label, config_hash=config.config_hash(), backend=config.backend,
+        target = ModelTarget(label=label, config_hash=config_hash, backend=config.backend,
                              server=managed, chat=chat_settings(config, server),
                              context_tokens=config.context_length,
                              count_tokens=getattr(server, "count_tokens", None), memory=managed)
         warmed = warm_up(target) if warmup else False
         model_run = ModelRun(target, plan, results, on_done=on_done, warmed=warmed)
-        return model_run.run_all()
+        records = model_run.run_all()
+        if managed.restarts:
+            meta["server_restarts"] = managed.restarts
+            results.write_json(results.model_dir(label) / "meta.json", meta)
+        return records
 
 
 def results_dir_for(out: Path | None, label: str) -> Path:

@@ -7,36 +7,16 @@ ground or dying an hour into an unattended sweep.
 from __future__ import annotations
 
 import os
-import platform
 import shutil
 from pathlib import Path
 
-import psutil
-
+from backends import backend_for
 from orchestrator.config import ModelConfig
 from orchestrator.errors import UserError
-from orchestrator.sizing.model import GIB, default_wired_limit_gb, estimate
+from orchestrator.sizing.model import GIB, estimate
 
 BENCHMARK_CONTEXT = 32768
 """Tokens a benchmark conversation can reach: ten turns of capped tool output fit well inside it."""
-
-
-def machine_capacity_gb(backend: str) -> tuple[float | None, str]:
-    """Memory the model can use here, and what that figure is."""
-    if backend == "vllm":
-        try:
-            import pynvml
-
-            pynvml.nvmlInit()
-            total = sum(pynvml.nvmlDeviceGetMemoryInfo(pynvml.nvmlDeviceGetHandleByIndex(i)).total
-                        for i in range(pynvml.nvmlDeviceGetCount()))
-            return total / GIB, "GPU memory (NVML)"
-        except Exception:  # no NVML, no driver: vLLM's own start will tell
-            return None, "GPU memory unknown"
-    total_gb = psutil.virtual_memory().total / GIB
-    if platform.system() == "Darwin" and backend == "mlx":
-        return default_wired_limit_gb(total_gb), "default GPU wired limit"
-    return psutil.virtual_memory().available / GIB, "available RAM"
 
 
 def _is_hub_id(model: str) -> bool:
@@ -51,7 +31,7 @@ def _in_hub_cache(model: str) -> bool:
 def fit_problem(config: ModelConfig) -> str | None:
     est = estimate(config, context=min(config.context_length, BENCHMARK_CONTEXT), backend=config.backend)
     needed = est.needed_gb
-    capacity, what = machine_capacity_gb(config.backend)
+    capacity, what = backend_for(config).capacity_gb(config)
     if needed is None or capacity is None:
         return None  # cannot tell: let the launch decide
     if needed > capacity:
@@ -75,10 +55,8 @@ def disk_problem(config: ModelConfig) -> str | None:
 
 
 def backend_problem(config: ModelConfig) -> str | None:
-    from backends import check_installed
-
     try:
-        check_installed(config)
+        backend_for(config).check_installed(config)
     except UserError as err:
         return str(err)
     return None

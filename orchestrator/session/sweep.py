@@ -47,16 +47,6 @@ def sweep_labels(configs: list[ModelConfig]) -> list[str]:
     return labels
 
 
-def with_parallel_slots(config: ModelConfig, concurrency: int) -> ModelConfig:
-    """llama-server serves N requests at once only with --parallel N."""
-    if concurrency <= 1 or config.backend != "llamacpp" or config.llamacpp.parallel >= concurrency:
-        return config
-    section = config.llamacpp.model_copy(update={"parallel": concurrency})
-    copy = config.model_copy(update={"llamacpp": section})
-    copy._path = config.path
-    return copy
-
-
 def wait_memory_released(baseline_available: int, timeout_s: float = 120.0, slack: float = 0.05) -> float | None:
     """Seconds until available memory is back within `slack` of the baseline; None on timeout."""
     start = time.monotonic()
@@ -75,7 +65,6 @@ def run_sweep(configs: list[ModelConfig], plan: Plan, results: ResultsDir,
     outcome = SweepOutcome()
     say = on_model or (lambda label, text: None)
     for config, label in zip(configs, sweep_labels(configs)):
-        config = with_parallel_slots(config, plan.concurrency)
         model = ModelOutcome(label, str(config.path) if config.path else None)
         outcome.models.append(model)
         _save(results, outcome)
