@@ -87,7 +87,7 @@ def sampler_cost(seconds: float = 5.0) -> tuple[float, int]:
         sampler.start()
         time.sleep(seconds)
         sampler.stop()
-        return sampler.cpu_seconds / seconds, sampler.samples if hasattr(sampler, "samples") else -1
+        return sampler.cpu_seconds / seconds, sampler.samples
     finally:
         child.kill()
         child.wait()

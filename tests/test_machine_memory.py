@@ -3,6 +3,7 @@
 import subprocess
 import sys
 import textwrap
+import time
 
 import psutil
 import pytest
@@ -114,3 +115,18 @@ def test_machine_info_describes_this_machine():
         import pynvml  # noqa: F401
     except ImportError:
         assert info["gpus"] is None
+
+
+def test_the_sampler_counts_its_samples_and_its_own_cpu(tree):
+    parent, _ = tree
+    sampler = MemorySampler(parent.pid, interval_s=0.05).start()
+    try:
+        deadline = time.monotonic() + 10
+        while sampler.samples < 5 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        before = sampler.samples
+        sampler.mark()  # a mark takes one more sample of its own
+        assert before >= 5 and sampler.samples > before
+        assert sampler.cpu_seconds > 0
+    finally:
+        sampler.stop()

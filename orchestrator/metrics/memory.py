@@ -71,6 +71,8 @@ class MemorySampler:
         self._overall_peak: int | None = None
         self._latest = MemorySnapshot()
         self._cpu_s = 0.0
+        self.samples = 0
+        """Samples taken so far (the background thread's and mark()'s), for the sampler's own cost."""
         self._darwin = platform.system() == "Darwin"
         self._nvml: Nvml | None = None
         self._working_set: int | None = None
@@ -113,6 +115,7 @@ class MemorySampler:
     # --- sampling ---
 
     def _sample(self) -> None:
+        self.samples += 1
         started = time.thread_time()
         rss = tree_rss_bytes(self.pid)
         vm = psutil.virtual_memory()
