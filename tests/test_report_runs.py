@@ -12,7 +12,8 @@ import pytest
 
 from orchestrator.report.build import build_report
 from orchestrator.report.render import render
-from orchestrator.report.run_view import TEXT_CAP_CHARS, cap_text, conversation_turns, load_run_views, repeats
+from orchestrator.report.run_view import (TEXT_CAP_CHARS, cap_text, conversation_turns, load_run_views, repeats,
+                                          shown_chars)
 from tests.helpers.report_results import LOOP_TEXT, write_thinking_variants, write_two_models
 
 
@@ -137,3 +138,17 @@ def test_json_report_stays_small_without_the_conversations(report):
     text = render(report, "json")
     assert "I will read the file now" not in text and len(text) < 200_000
     assert re.search(r'"explanation": "no_tool_calls: answered without calling any tool; last turn', text)
+
+
+def test_past_the_page_budget_runs_keep_figures_and_name_their_transcript(report):
+    full = load_run_views(report)
+    sizes = [shown_chars(v) for v in full]
+    budget = sum(sizes[:3])  # room for exactly the first three runs' conversations
+    views = load_run_views(report, budget_chars=budget)
+    assert [v["transcript_problem"] for v in views[:3]] == [f["transcript_problem"] for f in full[:3]]
+    later = [v for v, s in zip(views[3:], sizes[3:]) if s]
+    assert later and all("conversation left out to keep this file small" in v["transcript_problem"] for v in later)
+    assert all(not t["calls"] and not t["content"]["text"] for v in later for t in v["turn_views"])
+    assert [v["check_views"] for v in views] == [v["check_views"] for v in full]  # checks stay
+    assert [len(v["turn_views"]) for v in views] == [len(v["turn_views"]) for v in full]  # figures stay
+    assert [v["explanation"] for v in views] == [v["explanation"] for v in full]

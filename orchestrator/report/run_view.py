@@ -19,6 +19,8 @@ from orchestrator.report.runs import run_id, turns_of_runs
 TEXT_CAP_CHARS = 6000
 """Per text shown (assistant text, reasoning, a tool's arguments or result): head and tail kept."""
 TRANSCRIPT_CAP_BYTES = 20 * 1024 * 1024
+PAGE_BUDGET_CHARS = 30_000_000
+"""Conversation text the whole HTML report may hold (a browser opens ~30 MB of text without trouble)."""
 REPEAT_MIN_CHARS = 400
 REPEAT_RATIO = 0.12
 """Compressed / raw size below which a long text is mostly repetition (prose and code sit near 0.3-0.5)."""
@@ -122,9 +124,38 @@ def build_run_view(summary: dict[str, Any], turn_records: list[dict[str, Any]]) 
             "transcript_problem": missing, "error": cap_text((transcript or {}).get("error"), 2000)}
 
 
-def load_run_views(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every run of the report with its turns and conversation, read again from its folders."""
+def shown_chars(view: dict[str, Any]) -> int:
+    """Characters of conversation a run view puts in the page."""
+    texts = [view["prompt"], view["error"], *(c["detail"] for c in view["check_views"])]
+    for t in view["turn_views"]:
+        texts += [t["content"], t["reasoning"], t["raw"], *t["feedback"]]
+        texts += [x for c in t["calls"] for x in (c["arguments"], c["result"]) if x is not None]
+    return sum(len(x["text"]) for x in texts)
+
+
+def without_conversation(view: dict[str, Any], why: str) -> dict[str, Any]:
+    """The run's figures, checks and reason, its conversation left to the transcript file."""
+    empty = cap_text("")
+    turns = [{**t, "content": empty, "reasoning": empty, "raw": empty, "calls": [], "feedback": []}
+             for t in view["turn_views"]]
+    return {**view, "prompt": empty, "turn_views": turns, "transcript_problem": why}
+
+
+def load_run_views(report: dict[str, Any], budget_chars: int = PAGE_BUDGET_CHARS) -> list[dict[str, Any]]:
+    """Every run of the report with its turns and conversation, read again from its folders. Past
+    `budget_chars` of conversation the rest of the runs keep their figures, checks and reason, and
+    name their transcript instead, so a sweep of hundreds of runs still makes a file a browser opens."""
     loaded = load_results([Path(s) for s in report["sources"]])
     by_run = turns_of_runs(loaded)
     turns_by_id = {run_id(r): by_run.get(run_key(r), []) for r in loaded.runs}
-    return [build_run_view(s, turns_by_id.get(s["id"], [])) for s in report["runs"]]
+    views, spent = [], 0
+    for summary in report["runs"]:
+        view = build_run_view(summary, turns_by_id.get(summary["id"], []))
+        size = shown_chars(view)
+        if spent + size > budget_chars:
+            where = f"{summary.get('folder')}/{summary.get('transcript')}" if summary.get("transcript") else "its folder"
+            view = without_conversation(view, f"conversation left out to keep this file small; read it in {where}")
+        else:
+            spent += size
+        views.append(view)
+    return views
