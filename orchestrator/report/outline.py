@@ -21,7 +21,8 @@ def build_sections(report: dict[str, Any]) -> list[Section]:
                                 "it: per task C(c,k)/C(n,k), the chance that k of the n runs all pass, "
                                 "averaged over tasks with at least k runs.",
                                 [t for mode in report["modes"] for t in reliability_tables(report, mode)]))
-        tables = [t for mode in report["modes"] for t in failure_tables(report, mode) + [finish_table(report, mode)]]
+        tables = [t for mode in report["modes"] for t in failure_tables(report, mode) + [finish_table(report, mode)]
+                  if t is not None]
         infra = infra_table(report)
         sections.append(Section("Failures", "One primary reason per failed run; how each turn ended (finish reason `length`: cut by the token cap).", tables + ([infra] if infra else [])))
     sections.append(Section("Performance", "Speed from warm turns; figures measured while several runs shared "

@@ -67,9 +67,12 @@ def thinking_tax_tables(report: dict[str, Any]) -> list[Table]:
     return [per_model, per_task, think_more]
 
 
-def finish_table(report: dict[str, Any], mode: str) -> Table:
+def finish_table(report: dict[str, Any], mode: str) -> Table | None:
+    """Turns by finish reason per model; None when no turn of this mode was recorded."""
     fin = report["finish_reasons"][mode]
-    labels = [m["label"] for m in report["models"] if fin[m["label"]]["runs"]]
+    labels = [m["label"] for m in report["models"] if fin[m["label"]]["turns"]]
+    if not labels:
+        return None
     others = sorted({k for lab in labels for k in fin[lab]["finish_reasons"]} - {"tool_calls", "stop", "length"})
     rows = []
     for lab in labels:
