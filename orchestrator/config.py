@@ -28,6 +28,9 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=False)
 
 
+ReasoningInHistory = Literal["none", "reasoning_content", "reasoning", "both", "think_tags"]
+
+
 class Sampling(Strict):
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     """Sampling temperature sent with every request (0 = greedy, most repeatable)."""
@@ -35,8 +38,22 @@ class Sampling(Strict):
     """Nucleus sampling mass sent with every request."""
     max_tokens: int = Field(4096, ge=1)
     """Cap on generated tokens per turn (thinking included). mlx_lm.server defaults to 512 otherwise."""
-    seed: int | None = None
-    """Sampling seed, where the server honours one."""
+    seed: int | None = 0
+    """Base seed. Each task run gets its own seed derived from it, the task and the run number (recorded
+    in runs.jsonl), so three runs are three samples and a rerun of one run repeats it where the server
+    honours seeds. null sends no seed (mlx_lm.server batches concurrent requests only without one)."""
+    top_k: int | None = Field(None, ge=0)
+    """Keep the k most likely tokens (0 = off); null leaves the server's default. Not an OpenAI field:
+    sent in the request body beside it, as vLLM, llama-server, mlx_lm.server and Ollama read it."""
+    min_p: float | None = Field(None, ge=0.0, le=1.0)
+    """Drop tokens below min_p x the top token's probability; null leaves the server's default."""
+    presence_penalty: float | None = Field(None, ge=-2.0, le=2.0)
+    """OpenAI presence penalty (Qwen's cards use it against repetition); null leaves the default."""
+    frequency_penalty: float | None = Field(None, ge=-2.0, le=2.0)
+    """OpenAI frequency penalty; null leaves the default."""
+    repetition_penalty: float | None = Field(None, gt=0.0)
+    """Multiplicative repetition penalty (1.0 = off; vLLM, llama-server, mlx_lm.server); null leaves
+    the default."""
 
 
 class Parameters(Strict):
@@ -93,6 +110,12 @@ class ServerSection(Strict):
     """How long to wait for the server to answer a real 1-token request."""
     chat_template: str | None = None
     """Chat template file (relative to the config file), overriding the model's own."""
+    min_version: str | None = None
+    """Oldest server version whose tool and reasoning parsers this model needs (e.g. "0.17.0" for
+    vLLM, mlx-lm's version for mlx); the launch refuses an older server with a one-line message."""
+    extra_body: dict[str, Any] = Field(default_factory=dict)
+    """Server-specific request fields sent with every request to this backend, e.g. vLLM's
+    {"thinking_token_budget": 4096} or llama-server's {"reasoning_budget": 0}."""
 
 
 class MlxSection(ServerSection):
@@ -143,6 +166,8 @@ class OpenaiSection(Strict):
     """Bits per weight as served, for sizing."""
     weights_gb: float | None = Field(None, gt=0)
     """Real size of the weight files in GB, when known."""
+    extra_body: dict[str, Any] = Field(default_factory=dict)
+    """Server-specific request fields sent with every request (Ollama's {"keep_alive": "30m"}...)."""
 
 
 class ModelConfig(Strict):
@@ -162,6 +187,12 @@ class ModelConfig(Strict):
     """Whether the model thinks: never, when asked, unless told not to, or always."""
     chat_template_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Sent with each request and to the server (e.g. {"enable_thinking": false})."""
+    reasoning_in_history: ReasoningInHistory | None = None
+    """How each assistant turn's reasoning goes back in the history: in the `reasoning_content` field
+    (Qwen3/Qwen3.5, MiniMax M2 templates), `reasoning` (vLLM's and mlx_lm.server's own name; Gemma 4's
+    template reads either), `both`, `think_tags` (inline <think>...</think> before the content, for
+    templates that split it from the content) or `none`. Default: `none` for `thinking: none`, else
+    `both`: interleaved-thinking models degrade without their earlier reasoning (MiniMax's card)."""
     sampling: Sampling = Field(default_factory=Sampling)
     """Sampling for every request."""
     request_timeout_s: float = Field(600.0, gt=0)
@@ -183,6 +214,13 @@ class ModelConfig(Strict):
     @property
     def path(self) -> Path | None:
         return self._path
+
+    @property
+    def history_reasoning(self) -> str:
+        """reasoning_in_history, or its default from `thinking`."""
+        if self.reasoning_in_history is not None:
+            return self.reasoning_in_history
+        return "none" if self.thinking == "none" else "both"
 
     @property
     def active_b(self) -> float | None:

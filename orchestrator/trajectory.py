@@ -21,6 +21,7 @@ FAILURE_REASONS = (
     "collateral_damage",
     "looping",
     "parser_dropped_call",
+    "truncated",
     "infra_error",
 )
 
@@ -59,7 +60,10 @@ class Trajectory:
     turns: int = 0
     ended: Ended = "answer"
     dropped_call_turns: list[int] = field(default_factory=list)
-    """Turns whose raw text held tool-call markup but the server returned no structured call."""
+    """Turns that made no structured call although the model's work shows one was lost: call markup
+    in the text, finish_reason `tool_calls` with no call, or generated tokens with an empty message."""
+    truncated_turns: list[int] = field(default_factory=list)
+    """Turns with no call that the token cap ended (finish_reason `length`)."""
 
     @property
     def tool_calls(self) -> int:

@@ -58,6 +58,10 @@ TurnCallback = Callable[[int, TurnResult, list[ToolEvent]], None]
 
 def _assistant_message(result: TurnResult, calls: list[ToolCallDraft], ids: list[str]) -> dict[str, Any]:
     msg: dict[str, Any] = {"role": "assistant", "content": result.content or None}
+    if result.reasoning:
+        # Kept under a neutral key; the chat client sends it back in the field the model config names
+        # (orchestrator/agent/history.py): interleaved-thinking models need their earlier reasoning.
+        msg["reasoning"] = result.reasoning
     if calls:
         msg["tool_calls"] = [
             # Servers re-render past calls through the chat template, which parses the arguments:
@@ -81,7 +85,8 @@ def _is_json(text: str) -> bool:
 def _shorten_old_tool_outputs(messages: list[dict[str, Any]], budget_tokens: int, keep_last: int = 4) -> int:
     """Shorten the oldest tool results until the conversation fits `budget_tokens` (~4 chars a token)."""
     def size() -> int:
-        return sum(len(m.get("content") or "") + len(json.dumps(m.get("tool_calls", ""))) for m in messages) // 4
+        return sum(len(m.get("content") or "") + len(m.get("reasoning") or "")
+                   + len(json.dumps(m.get("tool_calls", ""))) for m in messages) // 4
 
     shortened = 0
     tool_msgs = [m for m in messages if m["role"] == "tool"][:-keep_last or None]
@@ -129,7 +134,9 @@ def run_agent(task_prompt: str, system_prompt: str, tools_schema: list[dict[str,
             on_turn(turn, result, events)
         if events:
             continue
-        if has_tool_call_markup(result.raw_content) or has_tool_call_markup(result.reasoning):
+        if result.finish_reason == "length":
+            traj.truncated_turns.append(turn)  # the cap cut the answer (or the call): the run ends here
+        if result.losses or has_tool_call_markup(result.raw_content):
             traj.dropped_call_turns.append(turn)
         traj.final_answer = result.content
         if not harness or out.harness_rounds >= settings.harness_rounds:

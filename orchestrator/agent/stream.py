@@ -11,7 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from orchestrator.agent.losses import find_losses
 from orchestrator.agent.thinking import split_thinking
+
+# Below this many freshly processed prompt tokens, TTFT is mostly the server's fixed cost (scheduling,
+# the first decode step), not prefill: a cached prompt with one new token would read as a few tok/s.
+MIN_PREFILL_TOKENS = 32
 
 
 @dataclass
@@ -34,6 +39,8 @@ class TurnMetrics:
     server_decode_tps: float | None = None
     server_prefill_tps: float | None = None
     thinking_s: float | None = None
+    cached_share: float | None = None
+    """Share of the prompt the server took from its cache (cached / prompt tokens)."""
 
 
 @dataclass
@@ -47,6 +54,12 @@ class TurnResult:
     tool_calls: list[ToolCallDraft]
     finish_reason: str | None
     metrics: TurnMetrics
+    losses: list[str] = field(default_factory=list)
+    """How the server lost the model's work in this turn (orchestrator/agent/losses.py)."""
+    seed: int | None = None
+    """The seed the request carried."""
+    max_tokens: int | None = None
+    """The cap the request carried."""
 
 
 def _first(*values: Any) -> Any:
@@ -135,7 +148,8 @@ class StreamAccumulator:
                 thinking_end = self._time_at_content_index(end_index)
         metrics = self._metrics(t_end, thinking_start, thinking_end, bool(reasoning))
         calls = [self.tool_calls[i] for i in sorted(self.tool_calls)]
-        return TurnResult(answer, raw, reasoning, calls, self.finish_reason, metrics)
+        losses = find_losses(self.finish_reason, answer, reasoning, calls, metrics.completion_tokens)
+        return TurnResult(answer, raw, reasoning, calls, self.finish_reason, metrics, losses)
 
     def _metrics(self, t_end, thinking_start, thinking_end, thought: bool) -> TurnMetrics:
         m = TurnMetrics(wall_s=t_end - self.t_sent)
@@ -148,11 +162,13 @@ class StreamAccumulator:
         if self.t_first is not None:
             m.ttft_s = self.t_first - self.t_sent
             fresh = None if m.prompt_tokens is None else m.prompt_tokens - (m.cached_tokens or 0)
-            if fresh is not None and fresh > 0 and m.ttft_s > 0:
+            if fresh is not None and fresh >= MIN_PREFILL_TOKENS and m.ttft_s > 0:
                 m.prefill_tps = fresh / m.ttft_s
             span = (self.t_last or self.t_first) - self.t_first
             if m.completion_tokens is not None and m.completion_tokens > 1 and span > 0:
                 m.decode_tps = (m.completion_tokens - 1) / span
+        if m.prompt_tokens and m.cached_tokens is not None:
+            m.cached_share = min(1.0, m.cached_tokens / m.prompt_tokens)
         if thought and thinking_start is not None and thinking_end is not None:
             # Thinking starts at the first token, whose cost belongs to prefill (ttft), so measure
             # from the first generated token to the last thinking one.
@@ -162,7 +178,9 @@ class StreamAccumulator:
     def _server_figures(self, m: TurnMetrics) -> None:
         if self.timings:  # llama-server
             m.server_decode_tps = self.timings.get("predicted_per_second")
-            m.server_prefill_tps = self.timings.get("prompt_per_second")
+            prompt_n = self.timings.get("prompt_n")  # tokens it really prefilled this turn
+            if prompt_n is None or prompt_n >= MIN_PREFILL_TOKENS:
+                m.server_prefill_tps = self.timings.get("prompt_per_second")
             if m.cached_tokens is None and self.timings.get("cache_n") is not None:
                 m.cached_tokens = self.timings["cache_n"]
         if self.server_metrics:  # vLLM --enable-per-request-metrics (names vary by release)

@@ -47,4 +47,9 @@ def build_turn_record(base: dict[str, Any], turn: int, result: TurnResult, tool_
         thinking_tokens=thinking_tokens, thinking_tokens_source=source,
         thinking_s=m.thinking_s if result.reasoning else (0.0 if m.wall_s is not None else None),
         tool_calls=tool_calls, malformed_calls=malformed, warm=warm, **memory,
+        # How the server lost the model's work this turn (orchestrator/agent/losses.py), the prompt's
+        # cached share (prefill_tps is null when too few fresh tokens were prefilled), and what the
+        # request carried: its seed and token cap.
+        lost_calls=list(result.losses), cached_share=m.cached_share, seed=result.seed,
+        max_tokens=result.max_tokens,
     )
