@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -170,6 +171,40 @@ class OpenaiSection(Strict):
     """Server-specific request fields sent with every request (Ollama's {"keep_alive": "30m"}...)."""
 
 
+class ThinkingVariant(Strict):
+    """One way to run a thinking model: thinking off, on, or on within a budget. A config's variants
+    run one after another on one server launch and are reported side by side as `name/variant`."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    """Short name in reports: `off`, `on`, `budget-1024`..."""
+    thinking: bool = True
+    """Sent as the chat template's switch {"enable_thinking": ...} with every request."""
+    budget_tokens: int | None = Field(None, ge=0)
+    """Cap on thinking tokens per turn, sent the way the backend takes it (vLLM's
+    `thinking_token_budget`, llama-server's `thinking_budget_tokens`); mlx_lm.server has none."""
+    chat_template_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """More template switches for this variant, over the config's."""
+    extra_body: dict[str, Any] = Field(default_factory=dict)
+    """Server-specific request fields for this variant, over the backend section's."""
+
+    @model_validator(mode="after")
+    def _budget_needs_thinking(self) -> "ThinkingVariant":
+        if self.budget_tokens is not None and not self.thinking:
+            raise ValueError("budget_tokens needs thinking: true (a budget caps thinking that is on)")
+        return self
+
+
+def parse_variant(text: str) -> ThinkingVariant:
+    """A variant named on the command line: `off`, `on`, or `budget-N` (thinking capped at N tokens)."""
+    spec = text.strip().lower()
+    if spec in ("off", "on"):
+        return ThinkingVariant(name=spec, thinking=spec == "on")
+    budget = re.fullmatch(r"budget[-=:]?(\d+)", spec)
+    if budget:
+        return ThinkingVariant(name=f"budget-{int(budget[1])}", budget_tokens=int(budget[1]))
+    raise UserError(f"--variants: '{text}' is not off, on or budget-N (thinking capped at N tokens, e.g. budget-1024)")
+
+
 class ModelConfig(Strict):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     """Short name used in results and reports."""
@@ -197,6 +232,9 @@ class ModelConfig(Strict):
     """Sampling for every request."""
     request_timeout_s: float = Field(600.0, gt=0)
     """Timeout of one chat request: past it the run ends as infra_error."""
+    variants: list[ThinkingVariant] = Field(default_factory=list)
+    """Thinking variants to run side by side (off, on, budgeted) on one server launch; empty: the
+    config as it is. `sweep --variants off,on,budget-1024` sets them from the command line."""
     mlx: MlxSection | None = None
     vllm: VllmSection | None = None
     llamacpp: LlamacppSection | None = None
@@ -207,6 +245,24 @@ class ModelConfig(Strict):
         if getattr(self, self.backend) is None:
             raise ValueError(f"backend '{self.backend}' needs a '{self.backend}:' section")
         return self
+
+    @model_validator(mode="after")
+    def _variants_are_distinct(self) -> "ModelConfig":
+        names = [v.name for v in self.variants]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"variant name {twice[0]!r} is used twice; each variant needs its own name")
+        if self.variants and self.thinking == "none":
+            raise ValueError("this model does not think (thinking: none); thinking variants need a thinking model")
+        return self
+
+    def with_variant(self, variant: ThinkingVariant) -> "ModelConfig":
+        """The config one variant runs with: its template switches merged over the config's, and
+        `variants` holding only it, so each variant has its own config_hash (--resume tells them apart)."""
+        kwargs = {**self.chat_template_kwargs, "enable_thinking": variant.thinking, **variant.chat_template_kwargs}
+        copy = self.model_copy(update={"chat_template_kwargs": kwargs, "variants": [variant]})
+        copy._path = self._path
+        return copy
 
     # Set by load_config: where the file lives, for relative paths and messages.
     _path: Path | None = None
