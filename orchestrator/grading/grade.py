@@ -133,15 +133,16 @@ def _outcome_checks(task: Task, ws: Workspace) -> list[Check]:
         checks.append(Check("existing_tests_kept", not verdict.damaged_tests,
                             "; ".join(verdict.damaged_tests) or "no existing test edited, deleted or weakened"))
     if c.visible_tests:
-        import shlex
+        # SWE-bench style (hidden_tests.py): the model's diff on a fresh fixture copy, judged by JUnit XML.
+        from orchestrator.grading.hidden_tests import visible_tests_check
 
-        args = shlex.split(c.visible_tests)
-        args = args[3:] if args[:3] == ["python", "-m", "pytest"] else args[1:]
-        ok, tail = _run_tests_on_copy(ws, _pytest_argv(*args), with_hidden=False)
-        checks.append(Check("existing_tests_pass", ok, tail))
+        result = visible_tests_check(task, ws.root, c.visible_tests)
+        checks.append(Check("existing_tests_pass", result.passed, result.detail))
     if c.hidden_tests:
-        ok, tail = _run_tests_on_copy(ws, _pytest_argv(HIDDEN_DIR), with_hidden=True)
-        checks.append(Check("hidden_tests", ok, tail))
+        from orchestrator.grading.hidden_tests import hidden_tests_check
+
+        result = hidden_tests_check(task, ws.root)
+        checks.append(Check("hidden_tests", result.passed, result.detail))
     return checks
 
 

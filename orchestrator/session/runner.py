@@ -156,7 +156,12 @@ class ModelRun:
             outcome = run_agent(task.prompt, self._sys_prompt, TOOL_SCHEMAS, chat, ws, self.plan.loop, on_turn)
             if outcome.trajectory.ended == "infra_error":
                 return outcome, None, turns
-            return outcome, grade(task, ws, outcome.trajectory), turns
+            try:
+                return outcome, grade(task, ws, outcome.trajectory), turns
+            except Exception as err:  # a grading fault is this run's infrastructure error, not the benchmark's
+                outcome.trajectory.ended = "infra_error"
+                outcome.error = f"grading failed: {type(err).__name__}: {err}"[:500]
+                return outcome, None, turns
 
     def _record(self, task: Task, run: int, outcome: LoopResult, result, turns: list,
                 attempts: int, wall_s: float) -> RunRecord:
