@@ -8,17 +8,17 @@ from enum import Enum
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from orchestrator.config import CONFIG_DIR, ModelConfig, load_config, parse_config
 from orchestrator.errors import UserError
-from orchestrator.sizing.catalog import load_catalog, options, select, this_mac
-from orchestrator.sizing.model import DEFAULT_CONTEXT, RUNTIME_OVERHEAD_GB, size_report
+from orchestrator.sizing.calibrate import speeds_for
+from orchestrator.sizing.catalog import load_catalog, options, select_options, this_mac
 from orchestrator.sizing.measured import read_results
+from orchestrator.sizing.model import DEFAULT_CONTEXT, RUNTIME_OVERHEAD_GB
+from orchestrator.sizing.render import print_report
+from orchestrator.sizing.rows import size_report
 
 SEED_MODELS = ("gemma-4-31b", "devstral-2-123b", "minimax-m2.5", "qwen3-coder-next", "qwen3.5-27b")
-VERDICT_STYLE = {"fits": "[green]fits[/green]", "fits_raised_limit": "[yellow]raise[/yellow]",
-                 "no": "[red]no[/red]", "unknown": "?"}
 
 
 class SizeFormat(str, Enum):
@@ -58,95 +58,52 @@ def gather_configs(names: list[str], measured: dict) -> list[ModelConfig]:
 
 
 def run_size(configs: list[str], results: list[str], mac: str | None, context: str | None,
-             raised_limit: bool, catalog: str | None) -> dict:
-    """The library call behind the verb: returns {"rows": [...], "models": [...]}."""
+             raised_limit: bool, catalog: str | None, min_tps: float | None = None,
+             current_only: bool = False) -> dict:
+    """The library call behind the verb: returns {"rows": [...], "models": [...], ...}."""
     tokens = parse_context(context)  # first: a bad number fails before any file is read
+    if min_tps is not None and min_tps <= 0:
+        raise UserError(f"--min-tps {min_tps:g} must be a positive decode speed in tokens/s, e.g. 20")
     entries = load_catalog(catalog)
     here = this_mac(entries)
-    if here is not None:
-        entries = [here, *entries]
+    all_entries = [here, *entries] if here is not None else entries
+    mac_options = options(all_entries)
+    if current_only:
+        mac_options = [o for o in mac_options if o.entry.status == "current" or o.entry.id == "this-mac"]
     if mac:
-        entries = select(entries, mac)
+        mac_options = select_options(mac_options, mac)
     measured = read_results(results) if results else {}
-    report = size_report(gather_configs(configs, measured), options(entries), tokens, raised_limit, measured)
+    chosen = gather_configs(configs, measured)
+    speeds, notes = speeds_for(measured, chosen, entries)
+    report = size_report(chosen, mac_options, speeds, tokens, raised_limit, measured, min_tps)
     report["context"] = tokens or DEFAULT_CONTEXT
     report["overhead_gb"] = RUNTIME_OVERHEAD_GB
+    report["speed_model"] = {
+        engine: {"decode_coefficients": list(s.decode.coefficients), "decode_range": [s.decode.ratio_low, s.decode.ratio_high],
+                 "prefill_coefficients": list(s.prefill.coefficients), "prefill_range": [s.prefill.ratio_low, s.prefill.ratio_high],
+                 "measured_turns_used": s.calibrated_turns}
+        for engine, s in speeds.items()}
+    report["notes"] = notes
     return report
-
-
-def _money(price: float | None, unknown: str = "") -> str:
-    return unknown if price is None else f"${price:,.0f}"
-
-
-def _fit(fit: dict | None) -> str:
-    return f"{fit['mac']} {_money(fit['price_usd'], '(price unknown)')}" if fit else "none"
-
-
-def print_tables(report: dict, console: Console) -> None:
-    summary = Table(title=f"memory needed at {report['context']} tokens of context (GB = 2^30 bytes)")
-    for col in ("model", "weights", "KV", "needed", "from", "cheapest fit (known prices)", "least memory",
-                "cheapest with raised limit", "score", "measured tok/s"):
-        summary.add_column(col)
-    for m in report["models"]:
-        fit, fit_raised = m["cheapest_fit"], m["cheapest_fit_raised_limit"]
-        summary.add_row(
-            m["model"], _gb(m["weights_gb"]), _gb(m["kv_gb"]), _gb(m["needed_gb"]), m["needed_source"],
-            _fit(fit), m["smallest_fit"]["mac"] if m["smallest_fit"] else "none", _fit(fit_raised),
-            m["score"] or "", "" if m["measured_decode_tps"] is None else f"{m['measured_decode_tps']:g}")
-    console.print(summary)
-    models = [m["model"] for m in report["models"]]
-    grid = Table(title="verdict and roofline decode tok/s (raise = fits once iogpu.wired_limit_mb is raised; "
-                       "real engines reach ~60-80% of the roofline)")
-    for col in ("Mac", "GB", "usable", "GB/s", "price"):
-        grid.add_column(col)
-    for name in models:
-        grid.add_column(name)
-    by_mac: dict[str, dict[str, dict]] = {}
-    for r in report["rows"]:
-        by_mac.setdefault(r["mac"], {})[r["model"]] = r
-    for mac, cells in by_mac.items():
-        first = next(iter(cells.values()))
-        flag = "*" if first["uncertain"] else ""
-        grid.add_row(mac + flag, f"{first['memory_gb']:g}", _gb(first["usable_gb"]),
-                     "" if first["bandwidth_gbs"] is None else f"{first['bandwidth_gbs']:g}",
-                     _money(first["price_usd"]), *(_cell(cells.get(n)) for n in models))
-    console.print(grid)
-    console.print("* a value of this Mac is uncertain (see orchestrator/sizing/macs.yaml); "
-                  f"needed = weights + KV + {report['overhead_gb']:g} GB runtime", highlight=False)
-    for m in report["models"]:
-        for note in m["notes"]:
-            console.print(f"{m['model']}: {note}", highlight=False, markup=False)
-
-
-def _gb(value: float | None) -> str:
-    return "?" if value is None else f"{value:.1f}"
-
-
-def _cell(r: dict | None) -> str:
-    if r is None:
-        return ""
-    text = VERDICT_STYLE[r["verdict"]]
-    if r["roofline_decode_tps"] is not None and r["verdict"] != "no":
-        text += f" {r['roofline_decode_tps']:.0f}"
-    if r["measured_ratio"] is not None:
-        text += f" (measured {r['measured_decode_tps']:g}, {r['measured_ratio']:.0%})"
-    return text
 
 
 def register(app: typer.Typer) -> None:
     @app.command("size")
     def size_cmd(
         configs: list[str] = typer.Argument(None, help="Model configs (paths or names); default: the five seed models."),
-        results: list[str] = typer.Option([], "--results", help="Results folder(s): measured memory, speed, score."),
-        mac: str = typer.Option(None, "--mac", help="Only Macs whose id or name contains this."),
+        results: list[str] = typer.Option([], "--results", help="Results folder(s): measured memory, speed and score; their turns calibrate the speed model for every Mac."),
+        mac: str = typer.Option(None, "--mac", help="Only Macs matching these words: 'm4 max 64', 'studio m3 ultra', an id."),
         context: str = typer.Option(None, "--context", help=f"Context tokens to size the KV cache for (default {DEFAULT_CONTEXT})."),
         raised_limit: bool = typer.Option(False, "--raised-limit", help="Show usable memory with iogpu.wired_limit_mb raised."),
         catalog: str = typer.Option(None, "--catalog", help="YAML of Macs merged over the shipped catalog (by id)."),
+        min_tps: float = typer.Option(None, "--min-tps", help="Also find the cheapest current Mac decoding at least this fast."),
+        current: bool = typer.Option(False, "--current", help="Only Macs Apple sells new today."),
         fmt: SizeFormat = typer.Option(SizeFormat.table, "--format", help="table or json"),
     ) -> None:
-        """Which Mac can run which model: memory needed, verdict, cheapest fit, roofline vs measured speed."""
-        report = run_size(configs or [], results, mac, context, raised_limit, catalog)
+        """Which Mac can run which model, and how fast: memory, largest context, decode and prefill speed,
+        time to first token, the full benchmark's duration (with --results), the cheapest fit."""
+        report = run_size(configs or [], results, mac, context, raised_limit, catalog, min_tps, current)
         if fmt == SizeFormat.json:
             typer.echo(json.dumps(report, indent=2))
             return
-        print_tables(report, Console())
+        print_report(report, Console())

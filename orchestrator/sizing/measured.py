@@ -1,20 +1,35 @@
-"""What measured runs say for sizing: peak memory, decode speed, score, and the machine they ran on.
+"""What measured runs say for sizing: peak memory, decode speed, score, the machine they ran on, and
+the tokens every turn used (for the benchmark-time estimate and for calibrating the speed model).
 
-Reads results folders in the layout of records.py (runs.jsonl, turns.jsonl, models/<model>/meta.json)
-and nothing else, so a crashed or partial run still counts for what it recorded.
+Reads results folders through the one results loader (orchestrator/results/loader.py), so a crashed
+or partial run counts for what it recorded and a retried run counts once.
 """
 
 from __future__ import annotations
 
-import json
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from orchestrator.errors import UserError
+from orchestrator.results.loader import is_infra_error, load_results, run_key
 from orchestrator.sizing.catalog import GIB, MacOption
-from orchestrator.results.records import read_jsonl
+
+BENCHMARK_RUNS = 30
+"""The full benchmark: 10 tasks x 3 runs."""
+
+
+@dataclass(frozen=True)
+class TurnTokens:
+    """One measured turn: the tokens it used and the speeds measured, for sizing."""
+
+    prompt_tokens: int
+    uncached_tokens: int
+    completion_tokens: int
+    decode_tps: float | None
+    prefill_tps: float | None
+    single_stream: bool
+    """Warm and alone on its server: only such turns speak for one user's speed."""
 
 
 @dataclass
@@ -35,6 +50,9 @@ class Measured:
     """Scored runs: infrastructure failures are never scored against the model."""
     machine: dict[str, Any] = field(default_factory=dict)
     """meta.json's `machine` (machine.machine_info() where it ran)."""
+    turns: list[TurnTokens] = field(default_factory=list)
+    runs_with_turns: int = 0
+    """Distinct task runs the turns belong to: the benchmark estimate scales them to BENCHMARK_RUNS."""
 
     @property
     def peak_memory_gb(self) -> float | None:
@@ -44,17 +62,20 @@ class Measured:
     def score(self) -> str | None:
         return f"{self.passes}/{self.total}" if self.total else None
 
+    @property
+    def chip(self) -> str:
+        return str(self.machine.get("chip") or "").removeprefix("Apple ").strip()
+
+    @property
+    def memory_gb(self) -> float | None:
+        total = self.machine.get("memory_total_bytes")
+        return float(round(total / GIB)) if total else None
+
     def ran_on(self, option: MacOption) -> bool:
         """Whether the runs were measured on a Mac like `option`: same chip, same memory size."""
-        chip = str(self.machine.get("chip") or "").removeprefix("Apple ").strip().lower()
-        total = self.machine.get("memory_total_bytes")
-        if not chip or not total:
+        if not self.chip or not self.memory_gb:
             return False
-        return chip == option.entry.chip.lower() and round(total / GIB) == option.memory_gb
-
-
-def _is_infra_error(run: dict[str, Any]) -> bool:
-    return run.get("reason") == "infra_error" or run.get("ended") == "infra_error"
+        return self.chip.lower() == option.entry.chip.lower() and self.memory_gb == option.memory_gb
 
 
 def _max(values) -> int | None:
@@ -62,41 +83,52 @@ def _max(values) -> int | None:
     return int(max(present)) if present else None
 
 
+def _turn(turn: dict[str, Any]) -> TurnTokens | None:
+    prompt = turn.get("prompt_tokens")
+    completion = turn.get("completion_tokens")
+    if prompt is None or completion is None:
+        return None
+    cached = turn.get("cached_tokens") or 0
+    return TurnTokens(
+        prompt_tokens=int(prompt), uncached_tokens=max(int(prompt) - int(cached), 0),
+        completion_tokens=int(completion), decode_tps=turn.get("decode_tps"),
+        prefill_tps=turn.get("prefill_tps"),
+        single_stream=bool(turn.get("warm", True)) and turn.get("concurrency", 1) == 1)
+
+
 def read_results(dirs: list[str | Path]) -> dict[str, Measured]:
     """Per model label, what the results folders measured."""
+    results = load_results(dirs)
     found: dict[str, Measured] = {}
+    for meta in results.metas:
+        label = meta.get("model")
+        m = found.setdefault(label, Measured(label))
+        m.backend = meta.get("backend") or m.backend
+        m.config = meta.get("config") or m.config
+        m.machine = meta.get("machine") or m.machine
+        m.peak_memory_bytes = _max([m.peak_memory_bytes, meta.get("memory_after_load_bytes")])
+    for run in results.runs:
+        m = found.setdefault(run["model"], Measured(run["model"]))
+        m.backend = m.backend or run.get("backend")
+        if is_infra_error(run):
+            continue
+        m.total += 1
+        m.passes += bool(run.get("passed"))
     decode: dict[str, list[float]] = {}
-    for d in dirs:
-        root = Path(d)
-        if not root.is_dir():
-            raise UserError(f"--results {d}: no such folder (give a results folder with runs.jsonl)")
-        if not (root / "runs.jsonl").exists() and not (root / "turns.jsonl").exists():
-            raise UserError(f"--results {d}: no runs.jsonl or turns.jsonl here; is it a results folder?")
-        for meta_path in sorted(root.glob("models/*/meta.json")):
-            try:
-                meta = json.loads(meta_path.read_text())
-            except (OSError, json.JSONDecodeError):
-                continue  # a torn meta.json costs that model its config, not the whole report
-            label = meta.get("model") or meta_path.parent.name
-            m = found.setdefault(label, Measured(label))
-            m.backend = meta.get("backend") or m.backend
-            m.config = meta.get("config") or m.config
-            m.machine = meta.get("machine") or m.machine
-            m.peak_memory_bytes = _max([m.peak_memory_bytes, meta.get("memory_after_load_bytes")])
-        for run in read_jsonl(root / "runs.jsonl"):
-            m = found.setdefault(run["model"], Measured(run["model"]))
-            m.backend = m.backend or run.get("backend")
-            if _is_infra_error(run):
-                continue
-            m.total += 1
-            m.passes += bool(run.get("passed"))
-        for turn in read_jsonl(root / "turns.jsonl"):
-            m = found.setdefault(turn["model"], Measured(turn["model"]))
-            m.peak_memory_bytes = _max([m.peak_memory_bytes, turn.get("server_peak_rss_bytes")])
-            tps = turn.get("decode_tps")
-            if tps and turn.get("warm", True) and turn.get("concurrency", 1) == 1:
-                decode.setdefault(m.model, []).append(float(tps))
+    runs: dict[str, set] = {}
+    for turn in results.turns:
+        m = found.setdefault(turn["model"], Measured(turn["model"]))
+        m.peak_memory_bytes = _max([m.peak_memory_bytes, turn.get("server_peak_rss_bytes")])
+        tokens = _turn(turn)
+        if tokens is not None:
+            m.turns.append(tokens)
+            runs.setdefault(m.model, set()).add(run_key(turn))
+        tps = turn.get("decode_tps")
+        if tps and turn.get("warm", True) and turn.get("concurrency", 1) == 1:
+            decode.setdefault(m.model, []).append(float(tps))
     for model, values in decode.items():
         found[model].decode_tps = statistics.median(values)
         found[model].decode_turns = len(values)
+    for model, keys in runs.items():
+        found[model].runs_with_turns = len(keys)
     return found

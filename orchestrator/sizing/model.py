@@ -13,9 +13,10 @@ Apple's 10^9 bytes a second.
   leaving MACOS_RESERVE_GB for macOS;
 - verdict: `fits` under the default limit, `fits_raised_limit` only once it is raised, else `no`;
 - roofline decode tokens/s = bandwidth / (active parameters x bits / 8): each generated token reads the
-  active weights once. Real engines reach REALISTIC_BAND of it.
+  active weights once, an upper bound; speed.py predicts what an engine really does;
+- largest context: the most tokens whose KV cache still fits beside the weights and the overhead.
 
-Measured runs (`sizing_results.py`) replace the estimate and sit beside the roofline.
+rows.py puts these together per model and Mac; measured runs (measured.py) replace the estimate.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 
 from orchestrator.config import ModelConfig
 from orchestrator.sizing.catalog import MacOption
+from orchestrator.sizing.speed import Workload
 
 GIB = 2**30
 DEFAULT_CONTEXT = 32_768
@@ -37,8 +39,6 @@ KV_BYTES_PER_VALUE = 2
 """fp16/bf16 KV cache, the default of mlx-lm, vLLM and llama.cpp."""
 MACOS_RESERVE_GB = (8.0, 16.0)
 """Memory left to macOS when the wired limit is raised: 1/8 of memory, at least 8 and at most 16 GB."""
-REALISTIC_BAND = (0.6, 0.8)
-"""Share of the roofline real engines reach (MODELS.md: roughly 60-80%)."""
 
 
 @dataclass
@@ -144,102 +144,34 @@ def roofline_decode_tps(bandwidth_gbs: float | None, active_b: float | None, bit
     return bandwidth_gbs * 1e9 / (active_b * 1e9 * bits / 8)
 
 
-def row(est: Estimate, option: MacOption, raised_limit: bool = False, needed_gb: float | None = None) -> dict:
-    """One model on one Mac configuration. `needed_gb` overrides the estimate (a measured peak)."""
-    needed = est.needed_gb if needed_gb is None else needed_gb
-    default = usable_gb(option)
-    raised = raised_wired_limit_gb(option.memory_gb)
-    roof = roofline_decode_tps(option.entry.bandwidth_gbs, est.active_b, est.bits)
-    return {
-        "model": est.model,
-        "mac": option.label,
-        "mac_id": option.entry.id,
-        "memory_gb": option.memory_gb,
-        "needed_gb": _r(needed),
-        "estimated_gb": _r(est.needed_gb),
-        "usable_gb": _r(max(raised, default) if raised_limit else default),
-        "usable_default_gb": _r(default),
-        "usable_raised_gb": _r(max(raised, default)),
-        "verdict": verdict(needed, default, raised),
-        "bandwidth_gbs": option.entry.bandwidth_gbs,
-        "roofline_decode_tps": _r(roof, 1),
-        "realistic_decode_tps": [_r(roof * REALISTIC_BAND[0], 1), _r(roof * REALISTIC_BAND[1], 1)] if roof else None,
-        "price_usd": option.price_usd,
-        "uncertain": sorted(option.entry.uncertain),
-    }
+def max_context(config: ModelConfig, est: Estimate, usable: float) -> int | None:
+    """The most tokens of context whose KV cache fits in `usable` GB beside weights and overhead.
 
-
-def cheapest_fit(rows: list[dict], allow_raised: bool) -> dict | None:
-    """The cheapest priced Mac option that fits; without a priced one, the smallest memory that fits."""
-    ok = {"fits", "fits_raised_limit"} if allow_raised else {"fits"}
-    fitting = [r for r in rows if r["verdict"] in ok]
-    if not fitting:
+    None when the KV geometry or the weights are unknown; 0 when the weights alone do not fit.
+    """
+    if est.weights_gb is None or kv_bytes(config, 1) is None:
         return None
-    priced = [r for r in fitting if r["price_usd"] is not None]
-    if priced:
-        return min(priced, key=lambda r: (r["price_usd"], r["memory_gb"]))
-    return min(fitting, key=lambda r: r["memory_gb"])
+    budget = (usable - est.weights_gb - est.overhead_gb) * GIB
+    if budget < 0:
+        return 0
+    low, high = 0, config.context_length
+    if kv_bytes(config, high) <= budget:
+        return high
+    while low < high:  # kv_bytes grows with the context: the last n that fits
+        mid = (low + high + 1) // 2
+        if kv_bytes(config, mid) <= budget:
+            low = mid
+        else:
+            high = mid - 1
+    return low
 
 
-def _r(value: float | None, digits: int = 2) -> float | None:
-    return None if value is None else round(value, digits)
-
-
-def _measured_needed(est: Estimate, measured, backend: str) -> tuple[float | None, str]:
-    """The measured peak where it stands for this Mac path, else None; and why."""
-    if measured is None or measured.peak_memory_gb is None:
-        return None, "estimate"
-    if measured.backend and measured.backend != backend:
-        est.notes.append(f"measured with {measured.backend}, not {backend}: estimate kept")
-        return None, "estimate"
-    if est.weights_gb is not None and measured.peak_memory_gb < est.weights_gb:
-        # mlx-lm issue #1807: an MLX server's RSS can miss its Metal buffers.
-        est.notes.append(f"measured peak {measured.peak_memory_gb:.1f} GB is below the weights: "
-                         "the process RSS missed GPU buffers, estimate kept")
-        return None, "estimate"
-    return measured.peak_memory_gb, "measured"
-
-
-def size_report(configs: list[ModelConfig], mac_options: list[MacOption], context: int | None = None,
-                raised_limit: bool = False, measured: dict | None = None) -> dict:
-    """Every model on every Mac option, plus one summary a model (cheapest fit, score, speed)."""
-    measured = measured or {}
-    rows, models = [], []
-    for config in configs:
-        backend = sized_backend(config)
-        est = estimate(config, context, backend)
-        m = measured.get(config.name)
-        needed, source = _measured_needed(est, m, backend)
-        model_rows = []
-        for option in mac_options:
-            r = row(est, option, raised_limit, needed)
-            roof = r["roofline_decode_tps"]
-            mine = m is not None and m.ran_on(option)
-            r.update({
-                "needed_source": source,
-                "measured_decode_tps": _r(m.decode_tps, 1) if m else None,
-                "measured_ratio": _r(m.decode_tps / roof, 2) if mine and m.decode_tps and roof else None,
-                "measured_here": mine,
-                "score": m.score if m else None,
-            })
-            model_rows.append(r)
-        fitting = [r for r in model_rows if r["verdict"] == "fits"]
-        smallest = min(fitting, key=lambda r: (r["memory_gb"], r["price_usd"] is None, r["price_usd"] or 0),
-                       default=None)
-        fit = cheapest_fit(model_rows, allow_raised=False)
-        fit_raised = cheapest_fit(model_rows, allow_raised=True)
-        models.append({
-            "model": config.name, "backend": backend, "context": est.context, "bits": _r(est.bits),
-            "weights_gb": _r(est.weights_gb), "weights_source": est.weights_source, "kv_gb": _r(est.kv_gb),
-            "overhead_gb": est.overhead_gb, "estimated_gb": _r(est.needed_gb), "needed_gb": _r(needed or est.needed_gb),
-            "needed_source": source,
-            "cheapest_fit": fit and {"mac": fit["mac"], "price_usd": fit["price_usd"]},
-            "smallest_fit": smallest and {"mac": smallest["mac"], "memory_gb": smallest["memory_gb"]},
-            "cheapest_fit_raised_limit": fit_raised and {"mac": fit_raised["mac"], "price_usd": fit_raised["price_usd"]},
-            "measured_decode_tps": _r(m.decode_tps, 1) if m else None,
-            "measured_on": (m.machine.get("chip") or m.machine.get("os")) if m and m.machine else None,
-            "score": m.score if m else None, "passes": m.passes if m else None, "total": m.total if m else None,
-            "notes": est.notes,
-        })
-        rows += model_rows
-    return {"rows": rows, "models": models}
+def workload(config: ModelConfig, est: Estimate) -> Workload | None:
+    """What one decoded token reads and computes, for the speed model; None when the size is unknown."""
+    active = config.active_b
+    total = config.parameters.total_b if config.parameters else None
+    if not active or est.weights_gb is None:
+        return None
+    share = active / total if total else 1.0
+    return Workload(active_weight_bytes=est.weights_gb * GIB * share, active_params=active * 1e9,
+                    moe=share < 0.9)
