@@ -31,6 +31,7 @@ CLI_MODULES = (
     "orchestrator.cli.sweep",
     "orchestrator.cli.report",
     "orchestrator.cli.size",
+    "orchestrator.cli.doctor",
 )
 
 
@@ -78,8 +79,10 @@ def main() -> None:
     except typer.Exit as exit_:
         sys.exit(exit_.exit_code)
     except Exception as err:  # click's usage errors arrive here with standalone_mode=False
-        import click
-
+        try:
+            import click
+        except ImportError:  # never let the handler hide the real error behind its own
+            raise err from None
         if isinstance(err, click.exceptions.ClickException):
             err.show()
             sys.exit(err.exit_code)

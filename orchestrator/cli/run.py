@@ -115,8 +115,13 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(None, "--out", help="Results folder (default results/<time>-<model>)."),
         resume: bool = typer.Option(False, "--resume", help="Skip task runs already recorded in --out."),
         report: bool = typer.Option(True, "--report/--no-report", help="Print and write the report at the end."),
+        unsafe_no_sandbox: bool = typer.Option(False, "--unsafe-no-sandbox", help="Run model commands even where no sandbox (bwrap, Seatbelt) exists: uncontained; recorded in the results."),
     ) -> None:
         """Run the agentic benchmark on one model (no options: the embedded default model)."""
+        if unsafe_no_sandbox:  # before anything runs: reaches every task run (and child process) of this call
+            from orchestrator.workspace.isolation import allow_unsafe
+
+            allow_unsafe()
         config = resolve_config(model, base_url, served_model, backend, context)
         # Imported here so `siliconbench --help` and config errors stay fast.
         from orchestrator.agent.loop import LoopSettings

@@ -26,8 +26,13 @@ def register(app: typer.Typer) -> None:
         resume: bool = typer.Option(False, "--resume", help="Skip task runs already recorded in --out."),
         check_fit: bool = typer.Option(True, "--check-fit/--no-check-fit", help="Skip models that would not fit this machine's memory."),
         report: bool = typer.Option(True, "--report/--no-report", help="Print and write the comparison at the end."),
+        unsafe_no_sandbox: bool = typer.Option(False, "--unsafe-no-sandbox", help="Run model commands even where no sandbox (bwrap, Seatbelt) exists: uncontained; recorded in the results."),
     ) -> None:
         """Benchmark several models unattended: launch, run, stop, wait for memory, next."""
+        if unsafe_no_sandbox:  # before anything runs: reaches every task run (and child process) of this call
+            from orchestrator.workspace.isolation import allow_unsafe
+
+            allow_unsafe()
         from orchestrator.agent.loop import LoopSettings
         from orchestrator.session.model_session import results_dir_for
         from orchestrator.cli.progress import RunProgress

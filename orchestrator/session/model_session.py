@@ -48,6 +48,13 @@ def machine_snapshot() -> dict[str, Any]:
         return {"os": platform.system(), "machine": platform.machine()}
 
 
+def isolation_snapshot() -> dict[str, Any]:
+    """Which sandbox the model's commands ran in (bwrap, seatbelt, or none with --unsafe-no-sandbox)."""
+    from orchestrator.workspace.isolation import describe
+
+    return describe()
+
+
 def write_meta(results: ResultsDir, label: str, config: ModelConfig, managed: ManagedServer,
               plan: Plan, config_hash: str) -> dict[str, Any]:
     server = managed.server
@@ -69,6 +76,7 @@ def write_meta(results: ResultsDir, label: str, config: ModelConfig, managed: Ma
         "packages": package_versions(),
         "python": platform.python_version(),
         "machine": machine_snapshot(),
+        "isolation": isolation_snapshot(),
         "plan": {"tasks": [t.id for t in plan.tasks], "runs": plan.runs, "mode": plan.mode,
                  "max_turns": plan.loop.max_turns, "concurrency": plan.concurrency},
         "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -93,6 +101,9 @@ def run_model_session(config: ModelConfig, plan: Plan, results: ResultsDir, labe
                       warmup: bool = True) -> list[RunRecord]:
     """Launch, run every pending task run of `plan`, stop. The server never outlives this call."""
     label = label or config.name
+    from orchestrator.workspace.isolation import require_isolation
+
+    require_isolation()  # no sandbox and no --unsafe-no-sandbox: refused before any server starts
     # The hash names what is measured; serving slots follow --concurrency, recorded in the plan.
     config_hash = config.config_hash()
     if not plan.pending(config_hash, results):

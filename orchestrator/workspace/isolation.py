@@ -77,3 +77,15 @@ def describe() -> dict:
 
 def which_sandbox_exec() -> str | None:
     return shutil.which("sandbox-exec") or (os.path.exists("/usr/bin/sandbox-exec") and "/usr/bin/sandbox-exec") or None
+
+
+def require_isolation(unsafe_no_sandbox: bool = False) -> Isolation:
+    """Before a run starts: the isolation it will have, or one line saying why it cannot start."""
+    from orchestrator.errors import UserError
+
+    if unsafe_no_sandbox:
+        allow_unsafe(True)
+    iso = current_isolation()
+    if not iso.usable:
+        raise UserError(iso.refusal)
+    return iso
