@@ -59,7 +59,8 @@ def summary_lines(report: dict) -> list[str]:
         lines.append(f"{m['model']}: needs {need} at {_ctx(m['context'])} context ({m['needed_source']})")
         fit = m["cheapest_current_fit"]
         lines.append("  cheapest current fit: " + (
-            f"{fit['short']} GB {_money(fit['price_usd'])}, ~{_tps(fit['decode_tps'])} tok/s" if fit else "none"))
+            f"{fit['short']} GB {_money(fit['price_usd'])}, ~{_tps(fit['decode_tps'])} tok/s"
+            + (f", full benchmark ~{_hours(fit['benchmark_h'])}" if fit.get("benchmark_h") else "") if fit else "none"))
         if m["min_decode_tps"]:
             fast = m["cheapest_at_speed"]
             lines.append(f"  cheapest at >= {m['min_decode_tps']:g} tok/s: " + (
