@@ -52,3 +52,14 @@ def test_invalid_input_still_refused():
 
 def test_invoice_still_renders():
     assert "discount" in render([("KB-01", 2)])
+
+
+@pytest.mark.parametrize("lines, subtotal, discount, tax", [
+    ([("KB-01", 1), ("MS-02", 1)], 11850, 593, 901),                  # 5% of 118.50 = 5.925 -> 5.93
+    ([("KB-01", 1), ("MS-02", 1), ("EB-04", 5)], 29345, 2935, 853),   # 10% of 293.45 = 29.345 -> 29.35
+    ([("KB-01", 6), ("MS-02", 1)], 56350, 8453, 3832),                # 15% of 563.50 = 84.525 -> 84.53
+])
+def test_half_cents_round_up_not_to_even(lines, subtotal, discount, tax):
+    """The docstring's rule: cents are rounded half up. Python's round() goes to the even cent here."""
+    q = quote(lines)
+    assert (q.subtotal_cents, q.discount_cents, q.tax_cents) == (subtotal, discount, tax)
