@@ -5,10 +5,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import psutil
+import httpx
 import pytest
 
 from backends import launch
@@ -16,16 +15,13 @@ from backends.llamacpp import find_binary
 from orchestrator.agent.chat_client import ChatClient, ChatSettings
 from orchestrator.config import default_config_path, load_config
 from orchestrator.workspace.tool_schemas import TOOL_SCHEMAS
+from tests.helpers.processes import TreeWatcher, wait_for, wait_gone
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.real_server,
               pytest.mark.skipif(find_binary() is None, reason="llama-server not installed (bash scripts/install.sh)")]
 
 REPEAT_CALL = '<tool_call>\n{"name": "read_file", "arguments": {"path": "README.md"}}\n</tool_call>'
-
-
-def llama_servers() -> list[int]:
-    return [p.pid for p in psutil.process_iter(["name"]) if p.info["name"] == "llama-server"]
 
 
 @pytest.fixture(scope="module")
@@ -56,44 +52,43 @@ def test_llama_server_returns_parsed_tool_calls(server, stream):
 
 
 def test_serve_prints_the_url_and_stops_on_ctrl_c(tmp_path):
-    before = set(llama_servers())
     proc = subprocess.Popen([sys.executable, "-m", "orchestrator.cli.main", "serve", "--log", str(tmp_path / "s.log")],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        url = proc.stdout.readline().strip()
-        assert url.startswith("http://127.0.0.1:") and url.endswith("/v1")
-        import httpx
-        assert httpx.get(url + "/models", timeout=10).status_code == 200
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=30) == 0
+        with TreeWatcher(proc.pid) as tree:
+            url = proc.stdout.readline().strip()
+            assert url.startswith("http://127.0.0.1:") and url.endswith("/v1")
+            assert httpx.get(url + "/models", timeout=10).status_code == 200
+            servers = tree.named("llama-server")
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(timeout=30) == 0
         assert "stopped" in proc.stderr.read()
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert set(llama_servers()) <= before
+    assert servers, "serve's own llama-server was never seen"
+    assert not wait_gone(servers), "serve left its llama-server running"
 
 
 def test_run_interrupted_keeps_results_leaves_no_server_and_says_how_to_resume(tmp_path):
     out = tmp_path / "res"
-    before = set(llama_servers())
     proc = subprocess.Popen([sys.executable, "-m", "orchestrator.cli.main", "run", "--tasks", "config_read",
                              "--runs", "3", "--out", str(out), "--no-report"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "COLUMNS": "200"})
+    runs = out / "runs.jsonl"
     try:
-        deadline = time.monotonic() + 180
-        runs = out / "runs.jsonl"
-        while time.monotonic() < deadline and not (runs.exists() and runs.read_text().strip()):
-            time.sleep(0.2)
-        assert runs.read_text().strip(), "no run finished"
-        proc.send_signal(signal.SIGINT)
-        output, _ = proc.communicate(timeout=60)
+        with TreeWatcher(proc.pid) as tree:
+            assert wait_for(lambda: runs.exists() and runs.read_text().strip(), 300), "no run finished"
+            proc.send_signal(signal.SIGINT)
+            output, _ = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 130, output
     assert "--resume" in output and str(out) in output
-    lines = (out / "runs.jsonl").read_text().splitlines()
+    lines = runs.read_text().splitlines()
     assert lines and all(json.loads(l)["task"] == "config_read" for l in lines)
-    time.sleep(0.5)
-    assert set(llama_servers()) <= before
+    servers = tree.named("llama-server")
+    assert servers, "the run's own llama-server was never seen"
+    assert not wait_gone(servers), "the run left its llama-server running"

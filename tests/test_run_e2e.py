@@ -77,6 +77,22 @@ def test_run_writes_every_record_and_grades_by_behaviour(scripted, tmp_path):
         assert TURN_KEYS <= set(t), TURN_KEYS - set(t)
         assert t["ttft_s"] is not None and t["completion_tokens"] is not None
         assert t["thinking_tokens_source"] in ("server_usage", "tokenizer", "estimate")
+    # Every field has a default, so the keys are always there: check the values the server sent.
+    for r in runs:
+        script = script_for(PASSING) if r.task == PASSING else trajectory_script(failing_trajectory(FAILING))
+        script += [{"content": "Done."}] * r.turns  # past its script the model answers
+        mine = sorted((t for t in turns if t["task"] == r.task and t["run"] == r.run), key=lambda t: t["turn"])
+        assert [t["turn"] for t in mine] == list(range(1, r.turns + 1))
+        assert [t["finish_reason"] for t in mine] == \
+            ["tool_calls" if s.get("tool_calls") else "stop" for s in script][:r.turns]
+        assert [t["tool_calls"] for t in mine] == [len(s.get("tool_calls") or []) for s in script][:r.turns]
+        assert sum(t["tool_calls"] for t in mine) == r.tool_calls
+        assert all(t["prompt_tokens"] > 0 and t["completion_tokens"] > 0 and t["wall_s"] >= t["ttft_s"] > 0
+                   for t in mine)
+        assert [t["prompt_tokens"] for t in mine] == sorted(t["prompt_tokens"] for t in mine), \
+            "each turn's prompt holds the last one's"
+        assert r.prompt_tokens == sum(t["prompt_tokens"] for t in mine)
+        assert r.completion_tokens == sum(t["completion_tokens"] for t in mine)
     meta = json.loads((out / "models" / "scripted" / "meta.json").read_text())
     assert meta["config_hash"] == runs[0].config_hash and meta["sampling"]["max_tokens"] == 4096
     assert meta["machine"]["os"]

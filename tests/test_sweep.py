@@ -9,10 +9,8 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import psutil
 import pytest
 import yaml
 
@@ -23,6 +21,7 @@ from orchestrator.results.records import ResultsDir, read_jsonl
 from orchestrator.session.runner import Plan
 from orchestrator.session.sweep import run_sweep, sweep_labels
 from orchestrator.taskdef import load_task
+from tests.helpers.processes import TreeWatcher, wait_for, wait_gone
 from tests.test_backends_faults import STANDIN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,10 +42,6 @@ def plan(runs=2) -> Plan:
     return Plan([load_task("config_read")], runs=runs, loop=LoopSettings(max_turns=2))
 
 
-def llama_servers() -> set[int]:
-    return {p.pid for p in psutil.process_iter(["name"]) if p.info["name"] == "llama-server"}
-
-
 @needs_llama
 @pytest.mark.real_server
 def test_two_temperatures_sweep_unattended_then_resume_adds_nothing(tmp_path):
@@ -62,11 +57,12 @@ def test_two_temperatures_sweep_unattended_then_resume_adds_nothing(tmp_path):
     assert json.loads((results.root / "sweep.json").read_text())["models"][1]["status"] == "done"
     for label in labels:
         assert (results.root / "models" / label / "meta.json").exists()
-    before = llama_servers()
+    logs = {label: (results.root / "models" / label / "server.log").read_bytes() for label in labels}
     again = run_sweep(configs, plan(), results)
     assert len(read_jsonl(results.root / "runs.jsonl")) == 4  # nothing run twice
     assert all(m.runs_recorded == 0 for m in again.models)
-    assert llama_servers() == before
+    # Nothing pending, so no server was even launched: each model's server log is as the first sweep left it.
+    assert {label: (results.root / "models" / label / "server.log").read_bytes() for label in labels} == logs
 
 
 def standin_config(tmp_path: Path, name: str, mode: str):
@@ -99,18 +95,21 @@ def test_model_that_fails_to_start_is_reported_and_the_sweep_goes_on(tmp_path):
 
 
 def test_preflight_skips_what_cannot_run_here(tmp_path):
+    # Its executable exists (the stand-in), so what skips it is the fit check, on every machine.
     too_big = parse_config({"name": "huge", "backend": "llamacpp", "context_length": 4096,
                             "parameters": {"total_b": 2000},
-                            "llamacpp": {"model": str(tmp_path / "huge.gguf"), "bits": 16}}, tmp_path / "huge.yaml")
+                            "llamacpp": {"model": str(tmp_path / "huge.gguf"), "bits": 16,
+                                         "executable": [sys.executable, str(STANDIN)]}}, tmp_path / "huge.yaml")
     (tmp_path / "huge.gguf").write_bytes(b"GGUF")
     no_backend = parse_config({"name": "needs-vllm", "backend": "vllm", "context_length": 4096,
                                "vllm": {"model": "org/model", "tool_call_parser": "hermes",
                                         "executable": ["/nonexistent/vllm-binary"]}}, tmp_path / "v.yaml")
     results = ResultsDir(tmp_path / "sweep")
     outcome = run_sweep([too_big, no_backend], plan(runs=1), results)
-    if find_binary() is not None:
-        assert outcome.models[0].status == "skipped" and "needs about" in outcome.models[0].reason
-    assert outcome.models[1].status == "skipped" and "not found" in outcome.models[1].reason
+    assert outcome.models[0].status == "skipped" and "needs about" in outcome.models[0].reason
+    assert "--no-check-fit" in outcome.models[0].reason
+    assert outcome.models[1].status == "skipped" and "/nonexistent/vllm-binary" in outcome.models[1].reason
+    assert "not found" in outcome.models[1].reason
     assert read_jsonl(results.root / "runs.jsonl") == []
 
 
@@ -118,23 +117,23 @@ def test_preflight_skips_what_cannot_run_here(tmp_path):
 @pytest.mark.real_server
 def test_ctrl_c_mid_sweep_leaves_no_server_and_keeps_results(tmp_path):
     out = tmp_path / "sweep"
-    before = llama_servers()
     cmd = [sys.executable, "-m", "orchestrator.cli.main", "sweep", str(default_at(tmp_path, 0.0)),
            str(default_at(tmp_path, 0.7)), "--tasks", "config_read", "--runs", "3", "--out", str(out), "--no-report"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "COLUMNS": "200"})
+    runs = out / "runs.jsonl"
     try:
-        runs = out / "runs.jsonl"
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline and not (runs.exists() and runs.read_text().strip()):
-            time.sleep(0.2)
-        proc.send_signal(signal.SIGINT)
-        output, _ = proc.communicate(timeout=60)
+        with TreeWatcher(proc.pid) as tree:
+            assert wait_for(lambda: runs.exists() and runs.read_text().strip(), 300), "no run finished"
+            proc.send_signal(signal.SIGINT)
+            output, _ = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 130, output
     assert "--resume" in output
-    assert all(json.loads(l)["task"] == "config_read" for l in runs.read_text().splitlines())
-    time.sleep(0.5)
-    assert llama_servers() <= before
+    lines = runs.read_text().splitlines()
+    assert lines and all(json.loads(l)["task"] == "config_read" for l in lines)
+    servers = tree.named("llama-server")
+    assert servers, "the sweep's own llama-server was never seen"
+    assert not wait_gone(servers), "the sweep left its llama-server running"

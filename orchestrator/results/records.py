@@ -139,6 +139,8 @@ class RunRecord(Record):
     turn and token counts, requests made, and its first request's size, tools and prompt tokens."""
     transcript: str | None = None
     """Path of the transcript, relative to the results folder."""
+    context_truncations: int = 0
+    """Old tool outputs shortened so the conversation fit the model's context window."""
 
     def key(self) -> tuple[str, str, int, str]:
         """What identifies a finished task run for --resume."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Protocol
 
 from orchestrator.agent.chat_client import ChatClient, ChatSettings
@@ -153,7 +153,7 @@ class ModelRun:
             turns.append(rec)
 
         with Workspace.create(task) as ws:
-            outcome = run_agent(task.prompt, self._sys_prompt, TOOL_SCHEMAS, chat, ws, self.plan.loop, on_turn)
+            outcome = run_agent(task.prompt, self._sys_prompt, TOOL_SCHEMAS, chat, ws, self._loop_settings(), on_turn)
             if outcome.trajectory.ended == "infra_error":
                 return outcome, None, turns
             try:
@@ -162,6 +162,12 @@ class ModelRun:
                 outcome.trajectory.ended = "infra_error"
                 outcome.error = f"grading failed: {type(err).__name__}: {err}"[:500]
                 return outcome, None, turns
+
+    def _loop_settings(self) -> LoopSettings:
+        """The plan's loop rules plus the model's window, so old tool outputs are shortened to fit it."""
+        if self.plan.loop.context_tokens is not None or self.target.context_tokens is None:
+            return self.plan.loop
+        return replace(self.plan.loop, context_tokens=self.target.context_tokens)
 
     def _record(self, task: Task, run: int, outcome: LoopResult, result, turns: list,
                 attempts: int, wall_s: float) -> RunRecord:

@@ -13,7 +13,10 @@ Turn keys: tool_calls [{name, arguments (dict or raw str), id?}], content, reaso
 reasoning_field ("reasoning" | "reasoning_content"), think_in_content (wrap reasoning in <think> tags
 inside the content), finish_reason, delay_s (before the first token), token_delay_s (between chunks),
 http_error (status code), drop (break the connection mid-stream), usage ("final" | "none" | "every"),
-timings (llama-server style timings), reasoning_tokens (usage reasoning count).
+timings (llama-server style timings), reasoning_tokens (usage reasoning count), drip_s (stream one
+content token every `token_delay_s` for this many seconds before finishing: a server that never stops
+within any request deadline the client may have), wait_for_peers (hold a streamed answer until that
+many are in flight, 10 s at most: shows whether requests really run at once).
 """
 
 from __future__ import annotations
@@ -43,6 +46,10 @@ class ScriptedModel:
         self.on_request = None
         """Called with the number of chat requests so far (the stand-in server dies on cue with it)."""
         self._lock = threading.Lock()
+        self._flight = threading.Condition()
+        self.in_flight = 0
+        self.max_in_flight = 0
+        """Streamed chat requests being answered at once, now and at most (what --concurrency does)."""
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -115,6 +122,19 @@ class ScriptedModel:
                 self._stream(body, turn)
 
             def _stream(self, body, turn):
+                with model._flight:
+                    model.in_flight += 1
+                    model.max_in_flight = max(model.max_in_flight, model.in_flight)
+                    model._flight.notify_all()
+                    # wait_for_peers: hold the answer until that many requests are in flight (10 s at most).
+                    model._flight.wait_for(lambda: model.in_flight >= turn.get("wait_for_peers", 0), timeout=10)
+                try:
+                    self._stream_events(body, turn)
+                finally:
+                    with model._flight:
+                        model.in_flight -= 1
+
+            def _stream_events(self, body, turn):
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Transfer-Encoding", "chunked")
@@ -175,6 +195,11 @@ def _events(model: str, body, turn: Turn, include_usage: bool):
     deltas = _deltas(turn)
     time.sleep(turn.get("delay_s", 0))
     yield {**base, "choices": [{"index": 0, "delta": {"role": "assistant"}, "finish_reason": None}]}
+    if turn.get("drip_s"):
+        until = time.monotonic() + turn["drip_s"]
+        while time.monotonic() < until:  # the client going away ends it with a broken pipe
+            yield {**base, "choices": [{"index": 0, "delta": {"content": "la "}, "finish_reason": None}]}
+            time.sleep(turn.get("token_delay_s", 0.05))
     for n, delta in enumerate(deltas, 1):
         if n > 1:
             time.sleep(turn.get("token_delay_s", 0))
