@@ -3,6 +3,7 @@ another correct fix in another style) passes, each plausible
 failing trajectory fails with the reason its file is named for (fail_<reason>[_what].json), and a
 replay gives byte-identical tool results every time."""
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -13,6 +14,22 @@ from orchestrator.taskdef import TASK_ORDER, list_tasks, load_task
 from orchestrator.trajectory import FAILURE_REASONS
 
 TASKS = [t.id for t in list_tasks()]
+# Failing trajectories written before `why` existed: their file names alone say what they get wrong.
+LEGACY_WITHOUT_WHY = {"fail_collateral_damage_breaks_orders.json", "fail_collateral_damage_edited_test.json",
+                      "fail_collateral_damage_hardcoded_in_code.json", "fail_collateral_damage_health_locked.json",
+                      "fail_collateral_damage_removed_tests.json",
+                      "fail_collateral_damage_renamed_and_edited_caller.json",
+                      "fail_collateral_damage_wrong_file.json", "fail_looping.json",
+                      "fail_looping_verifies_instead_of_fixing.json", "fail_never_wrote.json",
+                      "fail_never_wrote_installs_and_restarts.json", "fail_no_tool_calls.json",
+                      "fail_no_verification.json", "fail_wrong_answer.json", "fail_wrong_answer_staging.json",
+                      "fail_wrong_fix_did_not_search.json", "fail_wrong_fix_guessed_port.json",
+                      "fail_wrong_fix_integer_refill.json", "fail_wrong_fix_minus_one.json",
+                      "fail_wrong_fix_misses_reports.json", "fail_wrong_fix_naive_check.json",
+                      "fail_wrong_fix_no_404_or_409.json", "fail_wrong_fix_no_tests_added.json",
+                      "fail_wrong_fix_one_route_only.json", "fail_wrong_fix_special_case.json",
+                      "fail_wrong_fix_sql_in_routes.json", "fail_wrong_fix_stdlib_shortcuts.json",
+                      "fail_wrong_fix_strips_quotes.json", "fail_wrong_fix_users_only.json"}
 
 
 def expected_reason(path: Path) -> str:
@@ -39,10 +56,17 @@ def test_all_ten_tasks_exist_in_order_with_tiers():
 
 
 @pytest.mark.parametrize("task_id", TASKS)
-def test_every_task_has_a_reference_and_two_failing_trajectories(task_id):
+def test_every_task_has_five_correct_and_five_plausible_wrong_solutions(task_id):
+    """Besides the reference: at least five correct solutions in other styles and five plausible wrong
+    ones, each wrong one saying in its `why` what mistake it makes (its file name gives the reason)."""
     folder = load_task(task_id).trajectories
     assert (folder / "reference.json").exists()
-    assert len(list(folder.glob("fail_*.json"))) >= 2
+    assert len(list(folder.glob("pass_*.json"))) >= 5
+    wrong = sorted(folder.glob("fail_*.json"))
+    assert len(wrong) >= 5
+    for path in wrong:
+        if path.name not in LEGACY_WITHOUT_WHY:
+            assert json.loads(path.read_text()).get("why"), f"{path.name}: say in `why` what mistake it makes"
 
 
 FIRST_REPLAY: dict[str, list[str]] = {}

@@ -38,6 +38,7 @@ def register(app: typer.Typer) -> None:
     @tasks.command("show")
     def show_cmd(task_id: str = typer.Argument(..., metavar="TASK")) -> None:
         """The prompt, the fixture's files and what passes."""
+        from orchestrator.grading.describe import checks_in_words
         from orchestrator.taskdef import load_task
 
         task = load_task(task_id)
@@ -46,7 +47,10 @@ def register(app: typer.Typer) -> None:
         console.print("[bold]prompt[/]\n" + task.prompt.strip() + "\n", markup=False)
         files = sorted(p.relative_to(task.repo).as_posix() for p in task.repo.rglob("*") if p.is_file())
         console.print("[bold]files[/]\n  " + "\n  ".join(files) + "\n")
-        console.print("[bold]passes when[/]\n" + task.passes_when.strip(), markup=False)
+        console.print("[bold]passes when[/]\n" + task.passes_when.strip() + "\n", markup=False)
+        console.print("[bold]what the grader checks[/]")
+        for line in checks_in_words(task):
+            console.print("  - " + line, markup=False)
 
     @tasks.command("check")
     def check_cmd(task_id: str = typer.Argument(..., metavar="TASK"),
