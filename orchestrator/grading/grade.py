@@ -107,8 +107,9 @@ def _process_checks(task: Task, ws: Workspace, traj: Trajectory) -> list[Check]:
         seen = file_was_seen(task.repo, path, traj.events, read)
         checks.append(Check(f"read:{path}", seen.seen, seen.detail))
     if c.must_search:
-        searched = any(op.kind == "search" for op in log.ops)
-        checks.append(Check("searched", searched, "" if searched else "no search_code or grep"))
+        searches = [op.index + 1 for op in log.ops if op.kind == "search"]
+        checks.append(Check("searched", bool(searches), f"searched in call {searches[0]}" if searches
+                            else "no search_code or grep"))
     if c.answer:
         verdicts = judge_answer(traj.final_answer, c.answer, c.answer_distractors, c.answer_contrasts)
         units = {q.name: " s" if q.dimension == "duration" else "" for q in c.answer}
@@ -118,8 +119,10 @@ def _process_checks(task: Task, ws: Workspace, traj: Trajectory) -> list[Check]:
     if c.tests_after_last_write:
         last_write = writes[-1].index if writes else None
         tests = [op.index for op in log.ops if op.kind == "test"]
-        ok = last_write is not None and any(i > last_write for i in tests)
-        checks.append(Check("tests_after_last_write", ok, "" if ok else "no test run after the last write"))
+        after = [i + 1 for i in tests if last_write is not None and i > last_write]
+        checks.append(Check("tests_after_last_write", bool(after),
+                            f"last write in call {last_write + 1}, tests ran in call {after[0]}" if after
+                            else "no test run after the last write"))
     return checks
 
 
