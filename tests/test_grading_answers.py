@@ -28,6 +28,10 @@ def verdict(answer):
     "Retries: 7. Backoff: 45 s -> 67.5 s -> 101.25 s",
     "7 retries with a 15 s timeout and a 45 s backoff",
     "The notifier retries 7 times; 45,000 ms pass before the first retry.",
+    "7 (max_retries) and 45 s (initial_backoff_s)",
+    "- **Retries** (`max_retries`): 7\n- **Initial backoff** (`initial_backoff_s`): 45 seconds",
+    "Backoff: 45 s (first retry), 67.5 s (second retry). Retries: 7.",
+    "Up to 7 retries, so 8 delivery attempts; a 45-second wait comes first.",
 ])
 def test_right_values_in_any_phrasing_pass(answer):
     ok, stated = verdict(answer)

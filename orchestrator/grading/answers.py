@@ -147,6 +147,37 @@ def _contrast_scopes(text: str, contrasts: list[str]) -> list[tuple[int, int]]:
     return scopes
 
 
+def _tie(context: str, span: tuple[int, int], unit: str | None, quantities: list[AnswerQuantity],
+         distractors: list[str]) -> tuple[int, AnswerQuantity | None] | None:
+    """The quantity whose keyword stands nearest the number in `context` (None inside: a distractor
+    was nearer), or None when no keyword of a quantity its unit fits is there at all."""
+    dim = _dimension(unit)
+    best: tuple[int, AnswerQuantity | None] | None = None
+    for q in quantities:
+        if dim is not None and dim != q.dimension:
+            continue
+        nouns = [unit] if dim == "count" else []  # "7 retries": the noun says what it counts
+        for hit in _keyword_hits(context, q.keywords + nouns):
+            d = _distance(span, hit)
+            if best is None or d < best[0]:
+                best = (d, q)
+    for hit in _keyword_hits(context, distractors):
+        d = _distance(span, hit)
+        if best is not None and d < best[0]:
+            best = (d, None)
+    return best
+
+
+_HARD_BREAK = re.compile(r"[.!?;,\n]\s|[;,\n]|\s(?:then|and then|followed by)\s|→|->|=>")
+
+
+def _group(text: str, at: int) -> tuple[int, str]:
+    """The clauses around position `at` that only parentheses separate: (start, text)."""
+    start = max((m.end() for m in _HARD_BREAK.finditer(text, 0, at)), default=0)
+    end = next((m.start() for m in _HARD_BREAK.finditer(text, at)), len(text))
+    return start, text[start:end]
+
+
 def judge_answer(answer: str | None, quantities: list[AnswerQuantity], distractors: list[str],
                  contrasts: list[str] = ()) -> list[QuantityVerdict]:
     verdicts = {q.name: QuantityVerdict(q.name, q.value, []) for q in quantities}
@@ -165,23 +196,14 @@ def judge_answer(answer: str | None, quantities: list[AnswerQuantity], distracto
                     (m.group("unit") is None and _MULTIPLIER_AFTER.match(after)):
                 continue
             unit = m.group("unit")
-            dim = _dimension(unit)
-            span = (m.start(), m.end())
-            best: tuple[int, AnswerQuantity | None] | None = None
-            for q in quantities:
-                if dim is not None and dim != q.dimension:
-                    continue
-                nouns = [unit] if dim == "count" else []  # "7 retries": the noun says what it counts
-                for hit in _keyword_hits(clause, q.keywords + nouns):
-                    d = _distance(span, hit)
-                    if best is None or d < best[0]:
-                        best = (d, q)
-            for hit in _keyword_hits(clause, distractors):
-                d = _distance(span, hit)
-                if best is not None and d < best[0]:
-                    best = (d, None)
+            best = _tie(clause, (m.start(), m.end()), unit, quantities, distractors)
+            if best is None:  # "7 (max_retries)", "retries (max_retries): 7": a label in parentheses
+                group_start, group = _group(text, start + m.start())
+                at = start + m.start() - group_start
+                best = _tie(group, (at, at + m.end() - m.start()), unit, quantities, distractors)
             if best is None or best[1] is None:
                 continue
+            span = (m.start(), m.end())
             q = best[1]
             value = float(m.group("num"))
             if q.dimension == "duration":
