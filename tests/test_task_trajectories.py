@@ -4,7 +4,8 @@ failing trajectory fails with the reason its file is named for (fail_<reason>[_w
 replay gives byte-identical tool results every time."""
 
 import json
-from concurrent.futures import ThreadPoolExecutor
+import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -70,11 +71,31 @@ def test_every_task_has_five_correct_and_five_plausible_wrong_solutions(task_id)
 
 
 FIRST_REPLAY: dict[str, list[str]] = {}
+# Replays share nothing (own temp copies, own sandboxed processes: see test_replays_are_byte_identical),
+# so the selected ones run ahead on every core while the tests consume them in order.
+REPLAYS: dict[tuple[str, str], Future] = {}
+POOL = ThreadPoolExecutor(max(1, min(4, len(os.sched_getaffinity(0)))))
+
+
+@pytest.fixture
+def replayed(request):
+    if not REPLAYS:
+        request.config.add_cleanup(lambda: POOL.shutdown(wait=True, cancel_futures=True))
+        for item in request.session.items:
+            spec = getattr(item, "callspec", None)
+            if getattr(item, "originalname", "") == "test_trajectory_outcome" and spec is not None:
+                key = (spec.params["task_id"], str(spec.params["path"]))
+                REPLAYS.setdefault(key, POOL.submit(lambda k=key: replay(load_task(k[0]), load_trajectory(Path(k[1])))))
+
+    def get(task_id: str, path: Path) -> dict:
+        future = REPLAYS.get((task_id, str(path)))
+        return future.result() if future else replay(load_task(task_id), load_trajectory(path))
+    return get
 
 
 @pytest.mark.parametrize("task_id, path, reason", list(trajectory_cases()))
-def test_trajectory_outcome(task_id, path, reason):
-    result = replay(load_task(task_id), load_trajectory(path))
+def test_trajectory_outcome(task_id, path, reason, replayed):
+    result = replayed(task_id, path)
     if path.name == "reference.json":
         FIRST_REPLAY[task_id] = result["tool_results"]
     failed = [c for c in result["checks"] if not c["passed"]]
