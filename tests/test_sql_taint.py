@@ -37,6 +37,8 @@ def test_the_fixture_flags_exactly_the_vulnerable_functions():
     'def _q(conn, sql, p=()):\n    return conn.execute(sql, p)\n\ndef a(conn, c):\n    sql = "SELECT 1"\n'
     '    p = []\n    if c:\n        sql += " WHERE c = ?"\n        p.append(c)\n    return _q(conn, sql, p)\n',
     'def a(conn, n):\n    return conn.execute("UPDATE t SET n = :n", {"n": n})\n',
+    'def a(conn, c):\n    where, params = [], []\n    if c:\n        where.append("c = ?")\n        params.append(c)\n'
+    '    return conn.execute("SELECT 1 WHERE " + " AND ".join(where or ["1"]), params)\n',
 ])
 def test_parameterised_styles_pass(src):
     assert findings(src) == []
@@ -50,6 +52,8 @@ def test_parameterised_styles_pass(src):
     'def a(conn, c):\n    if c:\n        sql = "SELECT \'" + c + "\'"\n    else:\n        sql = "SELECT 1"\n    return conn.execute(sql)\n',
     'def a(conn, pid):\n    return conn.execute("DELETE FROM t WHERE id = " + str(pid))\n',
     'def a(conn, n):\n    return conn.cursor().executescript(f"UPDATE t SET n = \'{n}\'")\n',
+    'def a(conn, c):\n    where = []\n    if c:\n        where.append(f"c = \'{c}\'")\n'
+    '    return conn.execute("SELECT 1 WHERE " + " AND ".join(where or ["1"]))\n',
 ])
 def test_sql_built_from_arguments_is_found(src):
     assert findings(src), src

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 SINKS = {"execute", "executemany", "executescript"}
 CLEANERS = {"int", "float", "len", "bool"}
+MUTATORS = {"append", "extend", "insert", "add", "update", "appendleft", "setdefault"}
 
 
 @dataclass
@@ -146,6 +147,14 @@ class _FunctionScan:
                     self.tainted |= _target_names(node.target)
                 if isinstance(node, ast.Call):
                     self._call(node)
+                    self._mutation(node)
+
+    def _mutation(self, call: ast.Call) -> None:
+        """`parts.append(f"... '{name}'")` taints `parts` (then " AND ".join(parts) is tainted too)."""
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr in MUTATORS and isinstance(func.value, ast.Name):
+            if any(_derived(a, self.tainted) for a in [*call.args, *[k.value for k in call.keywords]]):
+                self.tainted.add(func.value.id)
 
     def _call(self, call: ast.Call) -> None:
         func = call.func
