@@ -122,7 +122,8 @@ def _checks(run: dict[str, Any]) -> str:
 
 def _run(run: dict[str, Any]) -> str:
     cls, outcome = _outcome(run)
-    head = (f"run {run['run']} · <span class=\"{cls}\">{escape(outcome)}</span> · {_num(run['turns'], 'd')} turns · "
+    turns = DASH if run["turns"] is None else f"{run['turns']} turn" + ("" if run["turns"] == 1 else "s")
+    head = (f"run {run['run']} · <span class=\"{cls}\">{escape(outcome)}</span> · {turns} · "
             f"{_num(run['wall_s'], '.1f', ' s')}")
     body = [f'<div class="run-body" id="{escape(run["id"])}">']
     if run["explanation"]:
