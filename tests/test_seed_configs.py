@@ -65,6 +65,10 @@ def _key_paths(data: dict, prefix: str = "") -> set[str]:
         paths.add(prefix + key)
         if isinstance(value, dict) and value and key not in ("chat_template_kwargs", "env"):
             paths |= _key_paths(value, f"{prefix}{key}.")
+        elif isinstance(value, list):  # a list of sections (variants): each item documents its keys
+            for item in value:
+                if isinstance(item, dict):
+                    paths |= _key_paths(item, f"{prefix}{key}.")
     return paths
 
 
