@@ -10,6 +10,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from orchestrator.report.runs import model_anchor
 from orchestrator.report.sections import DASH, GIB
 
 LONG_RESULT_CHARS = 800
@@ -154,7 +155,7 @@ def _index(label: str, runs: list[dict[str, Any]]) -> str:
         rows.append(f'<tr><td class="name"><a href="#{escape(first["group"])}">{escape(first["title"])}</a></td>'
                     f'<td class="name">{escape(first["mode"])}</td>{cells}{"<td></td>" * (width - len(group))}</tr>')
     heads = "".join(f"<th>run {i}</th>" for i in range(width))
-    return (f'<div class="scroll"><h3>{escape(label)}</h3><table class="runs-index"><thead><tr><th class="name">Task</th>'
+    return (f'<div class="scroll"><h3 id="{escape(model_anchor(label))}">{escape(label)}</h3><table class="runs-index"><thead><tr><th class="name">Task</th>'
             f'<th class="name">Mode</th>{heads}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
 
 

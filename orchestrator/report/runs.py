@@ -44,6 +44,11 @@ def task_anchor(label: str, task: str, mode: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"runs-{label}-{task}-{mode}")
 
 
+def model_anchor(label: str) -> str:
+    """The HTML id of one model's run index."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"runs-of-{label}")
+
+
 def turns_of_runs(loaded: Loaded) -> dict[tuple, list[dict[str, Any]]]:
     """The turns of each run (its last attempt), by run_key, in turn order."""
     out: dict[tuple, list[dict[str, Any]]] = {}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestrator.report.runs import task_anchor
+from orchestrator.report.runs import model_anchor, task_anchor
 from orchestrator.report.sections import DASH, Section, Table, model_name, num
 
 SOURCE_SHORT = {"server_usage": "server", "tokenizer": "tokenizer", "estimate": "estimate"}
@@ -49,7 +49,8 @@ def thinking_tax_tables(report: dict[str, Any]) -> list[Table]:
     tax, mode = report["thinking_tax"], report["primary_mode"]
     labels = [m["label"] for m in report["models"] if tax[m["label"]]["runs"]]
     per_model = Table(["Model"] + FIGURE_HEADS, [[model_name(report, lab, speed=True)] + _row(tax[lab]) for lab in labels],
-                      title=f"Thinking tax per run, mean ({mode} runs)")
+                      title=f"Thinking tax per run, mean ({mode} runs)",
+                      links={(i, 0): model_anchor(lab) for i, lab in enumerate(labels)})
     rows, links = [], {}
     for lab in labels:
         for t in report["tasks"]:
@@ -83,7 +84,8 @@ def finish_table(report: dict[str, Any], mode: str) -> Table | None:
                        DASH if f["max_tokens"] is None else f"{f['max_tokens']:,}"])
     return Table(["Model", "turns", "tool\ncalls", "stop", "length\n(cap)"] + others
                  + ["runs cut by cap\n(failed)", "max_tokens"], rows,
-                 title=f"How turns ended: finish reasons ({mode})")
+                 title=f"How turns ended: finish reasons ({mode})",
+                 links={(i, 0): model_anchor(lab) for i, lab in enumerate(labels)})
 
 
 def seed_thinking_table(report: dict[str, Any]) -> Table | None:
