@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
         console.print(f"limits per command: {limits.timeout_s:g} s wall, {limits.cpu_s} s CPU, "
                       f"{limits.total_memory_bytes // 2**20} MiB memory, {limits.max_procs} processes, "
                       f"{limits.file_bytes // 2**20} MiB a file, {limits.disk_bytes // 2**20} MiB workspace growth, "
-                      f"{limits.tmp_bytes // 2**20} MiB /tmp", markup=False, soft_wrap=True)
+                      f"{limits.tmp_bytes // 2**20} MiB /tmp", markup=False)  # wrapped to the terminal
         if info["isolation"] == "none":
             console.print("model commands will be refused; install bubblewrap (apt-get install bubblewrap) "
                           "or pass --unsafe-no-sandbox to `siliconbench run`", markup=False, soft_wrap=True)

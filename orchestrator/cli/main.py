@@ -83,10 +83,14 @@ def main() -> None:
             import click
         except ImportError:  # never let the handler hide the real error behind its own
             raise err from None
-        if isinstance(err, click.exceptions.ClickException):
+        # typer >= 0.20 raises its own copy of click's exceptions (typer._click), which click's classes
+        # do not match: tell a usage error by its shape, so it is a usage line, not a traceback.
+        usage = isinstance(err, click.exceptions.ClickException) or (
+            callable(getattr(err, "show", None)) and isinstance(getattr(err, "exit_code", None), int))
+        if usage:
             err.show()
             sys.exit(err.exit_code)
-        if isinstance(err, click.exceptions.Abort):
+        if isinstance(err, click.exceptions.Abort) or type(err).__name__ == "Abort":
             sys.exit(130)
         raise
 

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from orchestrator.config import BACKEND_NAMES, DEFAULT_CONFIG_NAME, config_files, load_config
+from orchestrator.config import BACKEND_NAMES, CONFIG_DIR, DEFAULT_CONFIG_NAME, config_files, load_config
 from orchestrator.errors import UserError
 
 
@@ -56,21 +56,27 @@ def register(app: typer.Typer) -> None:
         if fmt == ListFormat.json:
             typer.echo(json.dumps({"models": rows}, indent=2))
             return
-        table = Table(title="model configs")
+        # Every shipped config is model_configs/<name>.yaml: said once under the table, so the table
+        # keeps to 80 columns (a path column folded letter by letter at that width).
+        folder = _short_path(str(CONFIG_DIR))
+        table = Table(title="model configs", caption=f"* the embedded default · files: {folder}/NAME.yaml")
         table.add_column("name", no_wrap=True)
-        for col in ("backend", "also", "params (B)", "thinking", "default"):
+        for col in ("backend", "also", "params (B)", "thinking"):
             table.add_column(col)
-        table.add_column("path", overflow="fold")
         for r in rows:
+            name = r["name"] + (" *" if r["default"] else "")
             if r.get("error"):
-                table.add_row(r["name"], "[red]invalid[/red]", "", "", "", "", r["error"])
+                table.add_row(name, "[red]invalid[/red]", "", "", "")
                 continue
             also = ", ".join(b for b in r["backends"] if b != r["backend"])
             params = "?" if r["parameters_b"] is None else f"{r['parameters_b']:g}"
             if r["active_b"] not in (None, r["parameters_b"]):
                 params += f" ({r['active_b']:g} active)"
-            table.add_row(r["name"], r["backend"], also, params, r["thinking"], "yes" if r["default"] else "",
-                          _short_path(r["path"]))
-        Console().print(table)
+            table.add_row(name, r["backend"], also, params, r["thinking"])
+        console = Console()
+        console.print(table)
+        for r in rows:  # a broken config's message is a whole line, never squeezed into a cell
+            if r.get("error"):
+                console.print(f"{r['name']}: {r['error']}", style="red", markup=False, soft_wrap=True)
 
     app.add_typer(models, name="models")
