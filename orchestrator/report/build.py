@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.report.cost import harness_gap_section, memory_series, performance_section
+from orchestrator.report.harness_gap import harness_compare_section
 from orchestrator.report.data import (failure_section, infra_error_list, load_results, modes_of,
                                       reliability_section, score_section, task_list, tiers_of)
 from orchestrator.report.runs import finish_section, run_summaries
@@ -44,6 +45,7 @@ def build_report(dirs: list[Path], compare_seed: bool = False) -> dict[str, Any]
         "performance": performance_section(loaded, primary, tasks),
         "thinking_tax": thinking_tax_section(loaded, primary, tasks),
         "harness_gap": harness_gap_section(loaded, tasks),
+        "harness_compare": harness_compare_section(loaded, tasks),
         "memory_series": memory_series(loaded),
         "runs": run_summaries(loaded, titles),
     }

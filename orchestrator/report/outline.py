@@ -6,6 +6,7 @@ from typing import Any
 
 from orchestrator.report.sections import (Section, failure_tables, harness_tables, infra_table, performance_tables,
                                           reliability_tables, score_table)
+from orchestrator.report.harness_gap import harness_compare_report_section
 from orchestrator.report.sections_thinking import finish_table, thinking_section
 
 
@@ -35,4 +36,7 @@ def build_sections(report: dict[str, Any]) -> list[Section]:
     if harness:
         sections.append(Section("Raw vs harness", "The same model in one raw attempt and inside the feedback "
                                 "harness: the gap, and what the harness costs per run.", harness))
+    real = harness_compare_report_section(report)
+    if real:
+        sections.append(real)
     return sections

@@ -16,6 +16,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from orchestrator.report.harness_gap import raw_vs_harness_figure  # noqa: E402
+
 GIB = 1024**3
 FIGURE_TITLES = {
     "score_vs_decode": "Score vs decode speed",
@@ -23,6 +25,7 @@ FIGURE_TITLES = {
     "thinking_per_task": "Thinking tokens per task and model",
     "thinking_tax": "Generated tokens per run: thinking and useful, with useful tok/s",
     "memory_over_turns": "Server memory over the turns of a run",
+    "raw_vs_harness": "Raw vs real harnesses: pass rate per model",
 }
 
 
@@ -149,7 +152,7 @@ def memory_over_turns(report: dict[str, Any]) -> bytes | None:
 
 FIGURES = {"score_vs_decode": score_vs_decode, "score_vs_memory": score_vs_memory,
            "thinking_per_task": thinking_per_task, "thinking_tax": thinking_tax,
-           "memory_over_turns": memory_over_turns}
+           "memory_over_turns": memory_over_turns, "raw_vs_harness": raw_vs_harness_figure}
 
 
 def render_figures(report: dict[str, Any]) -> dict[str, bytes]:
