@@ -6,8 +6,9 @@ prefill, not at load.
 
 - tree RSS: the root process and all its descendants (vLLM's engine, llama-server's children);
   processes that exit mid-walk are normal and skipped;
-- system: used and available memory, swap used; on macOS wired memory, because an MLX server's RSS
-  can miss its Metal buffers (mlx-lm issue #1807); with NVIDIA GPUs, device memory used from NVML
+- system: used and available memory, swap used; on macOS wired memory and the tree's physical footprint
+  (what Activity Monitor shows), because an MLX server's RSS can miss its Metal buffers (mlx-lm issue
+  #1807); with NVIDIA GPUs, device memory used from NVML
   (vLLM's up-front reservation shows there).
 
 Unknown figures are None, never 0. `cpu_seconds` is the sampler's own CPU time (the sampling thread's
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 
 import psutil
 
+from orchestrator.metrics.footprint import libproc_call, tree_footprint_bytes
 from orchestrator.metrics.gpu import Nvml
 from orchestrator.metrics.machine import mlx_working_set_bytes
 
@@ -33,6 +35,9 @@ class MemorySnapshot:
 
     server_peak_rss_bytes: int | None = None
     """Peak RSS of the server's process tree since the previous mark."""
+    server_peak_footprint_bytes: int | None = None
+    """macOS only: peak physical footprint of the tree (Metal buffers included; metrics/footprint.py,
+    unverified until a Mac has run it)."""
     system_used_bytes: int | None = None
     system_available_bytes: int | None = None
     swap_used_bytes: int | None = None
@@ -68,6 +73,8 @@ class MemorySampler:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._peak_since_mark: int | None = None
+        self._footprint_since_mark: int | None = None
+        self._rusage = None
         self._overall_peak: int | None = None
         self._latest = MemorySnapshot()
         self._cpu_s = 0.0
@@ -86,6 +93,7 @@ class MemorySampler:
             return self
         self._nvml = None if self._darwin else Nvml.open()
         self._working_set = mlx_working_set_bytes() if self._darwin else None
+        self._rusage = libproc_call() if self._darwin else None
         self.baseline_used_bytes = psutil.virtual_memory().used
         self._stop.clear()
         self._sample()
@@ -118,6 +126,7 @@ class MemorySampler:
         self.samples += 1
         started = time.thread_time()
         rss = tree_rss_bytes(self.pid)
+        footprint = tree_footprint_bytes(self.pid, self._rusage)
         vm = psutil.virtual_memory()
         snap = MemorySnapshot(
             system_used_bytes=vm.used,
@@ -131,6 +140,8 @@ class MemorySampler:
             if rss is not None:
                 self._peak_since_mark = max(rss, self._peak_since_mark or 0)
                 self._overall_peak = max(rss, self._overall_peak or 0)
+            if footprint is not None:
+                self._footprint_since_mark = max(footprint, self._footprint_since_mark or 0)
             self._latest = snap
             self._cpu_s += time.thread_time() - started
 
@@ -139,8 +150,9 @@ class MemorySampler:
         system figures; starts the next interval."""
         self._sample()
         with self._lock:
-            snap = MemorySnapshot(**{**vars(self._latest), "server_peak_rss_bytes": self._peak_since_mark})
-            self._peak_since_mark = None
+            snap = MemorySnapshot(**{**vars(self._latest), "server_peak_rss_bytes": self._peak_since_mark,
+                                     "server_peak_footprint_bytes": self._footprint_since_mark})
+            self._peak_since_mark = self._footprint_since_mark = None
         return snap
 
     @property

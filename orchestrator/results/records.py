@@ -75,6 +75,9 @@ class TurnRecord(Record):
     swap_used_bytes: int | None = None
     wired_bytes: int | None = None
     """macOS wired memory (Metal buffers can miss the RSS)."""
+    server_peak_footprint_bytes: int | None = None
+    """macOS: peak physical footprint of the server's tree (what Activity Monitor shows, Metal buffers
+    included; orchestrator/metrics/footprint.py, unverified until a Mac has run it)."""
     gpu_working_set_limit_bytes: int | None = None
     gpu_used_bytes: int | None = None
     """NVML device memory used (vLLM's reservation shows here)."""
