@@ -82,6 +82,10 @@ class ServerDefaults:
             return {"chat_template_kwargs": dict(config.chat_template_kwargs)}
         return {}
 
+    def thinking_budget(self, budget_tokens: int) -> dict[str, Any] | None:
+        # No budget field this server is known to honour (mlx_lm.server; a server we only attach to).
+        return None
+
 
 def vllm_tokenize(base_url: str, model: str, text: str) -> int | None:
     """vLLM's /tokenize (also what a remote vLLM behind `openai` offers)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from typing import Any
 
 import httpx
 
@@ -58,6 +59,10 @@ class LlamaCpp(ServerDefaults):
         if s.threads is not None:
             argv += ["-t", str(s.threads)]
         return argv + list(s.extra_args)
+
+    def thinking_budget(self, budget_tokens: int) -> dict[str, Any] | None:
+        # llama-server reads it per request when started without --reasoning-budget (its default, -1).
+        return {"thinking_budget_tokens": budget_tokens}
 
     def tokenize(self, base_url: str, model: str, text: str) -> int | None:
         return post_count(base_url.removesuffix("/v1") + "/tokenize", {"content": text}, "tokens")

@@ -88,6 +88,11 @@ class Vllm(ServerDefaults):
             argv.append("--enable-per-request-metrics")
         return argv + list(s.extra_args)
 
+    def thinking_budget(self, budget_tokens: int) -> dict[str, Any] | None:
+        # A per-request sampling field; recent vLLM also wants --reasoning-config (start and end of a
+        # thinking block) among the server flags: the config's vllm.extra_args.
+        return {"thinking_token_budget": budget_tokens}
+
     def tokenize(self, base_url: str, model: str, text: str) -> int | None:
         return vllm_tokenize(base_url, model, text)
 
