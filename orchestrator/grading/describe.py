@@ -27,8 +27,8 @@ def checks_in_words(task: Task) -> list[str]:
     if c.visible_tests:
         out.append(f"`{c.visible_tests}` must still pass on the final workspace.")
     if c.hidden_tests:
-        out.append("The hidden tests (never shown to the model) must pass on a copy of the final workspace; they "
-                   "use only the public interface and what the prompt, docstrings and visible tests state.")
+        out.append("The hidden tests (never shown to the model) must pass on a copy of the final workspace, each "
+                   "judged by its own id; what they check is listed under 'passes when'.")
     if c.tests_after_last_write:
         out.append("A test command must run after the last successful write.")
     return out
