@@ -76,8 +76,15 @@ def test_without_variants_the_config_runs_as_it_is(tmp_path):
 
 def test_a_budget_on_a_server_without_one_is_refused_before_launch(tmp_path):
     config = load_config(write(tmp_path, THINKER))
-    with pytest.raises(UserError, match="variant 'budget-128': this server takes no thinking budget"):
-        expand_variants(config, "thinker", None, [parse_variant("off"), parse_variant("budget-128")])
+    from backends.registry import get_backend
+
+    for backend in ("mlx", "openai"):  # mlx_lm.server has no budget; an attached server's is unknown
+        with pytest.raises(UserError, match="variant .budget-128.: the llamacpp server takes no thinking budget"):
+            expand_variants(config, "thinker", get_backend(backend).thinking_budget,
+                            [parse_variant("off"), parse_variant("budget-128")])
+    assert get_backend("vllm").thinking_budget(128) == {"thinking_token_budget": 128}
+    (run,) = expand_variants(config, "thinker", get_backend("llamacpp").thinking_budget, [parse_variant("budget-128")])
+    assert run.extra_body["thinking_budget_tokens"] == 128
 
 
 @pytest.mark.parametrize("variants, words", [

@@ -17,8 +17,8 @@ from typing import Any, Callable
 from orchestrator.config import ModelConfig, ThinkingVariant
 from orchestrator.errors import UserError
 
-BudgetFields = Callable[[int], dict[str, Any]]
-"""The request fields that cap thinking at N tokens on this backend (raises UserError if it has none)."""
+BudgetFields = Callable[[int], "dict[str, Any] | None"]
+"""The request fields that cap thinking at N tokens on this backend; None where it has none."""
 
 
 @dataclass
@@ -46,10 +46,11 @@ def expand_variants(config: ModelConfig, label: str, budget_fields: BudgetFields
         runs_as = config.with_variant(v)
         body: dict[str, Any] = {"chat_template_kwargs": dict(runs_as.chat_template_kwargs)}
         if v.budget_tokens is not None:
-            if budget_fields is None:
-                raise UserError(f"{config.path or config.name}: variant '{v.name}': this server takes no "
-                                "thinking budget; use off or on")
-            body.update(budget_fields(v.budget_tokens))
+            fields = budget_fields(v.budget_tokens) if budget_fields else None
+            if fields is None:
+                raise UserError(f"{config.path or config.name}: variant '{v.name}': the {config.backend} "
+                                "server takes no thinking budget; use off or on, or serve it with vllm or llamacpp")
+            body.update(fields)
         body.update(v.extra_body)
         out.append(VariantRun(runs_as, f"{label}+{v.name}", v, body))
     return out
