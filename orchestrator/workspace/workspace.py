@@ -20,7 +20,7 @@ from typing import Any
 from orchestrator.workspace.commands import run_command
 from orchestrator.workspace.hygiene import remove_special_files
 from orchestrator.workspace.sandbox import Limits, hand_over
-from orchestrator.workspace.search import SearchError, search
+from orchestrator.workspace.search import SEARCH_LIMITS, SearchError, search
 from orchestrator.taskdef import Task
 from orchestrator.workspace.tool_schemas import REQUIRED_ARGS
 from orchestrator.trajectory import ToolEvent
@@ -75,6 +75,7 @@ class Workspace:
         self.log = WorkspaceLog()
         self._calls = 0
         self.limits = Limits(output_bytes=OUTPUT_CAP)
+        self.search_limits = SEARCH_LIMITS
 
     @classmethod
     def create(cls, task: Task) -> "Workspace":
@@ -179,7 +180,7 @@ class Workspace:
             raise ToolError(f"file not found: {path}")
         try:
             text = search(self.root, self.home, pattern, self.relative(start) if start != self.root else ".",
-                          SKIP_DIRS, MAX_SEARCH_HITS)
+                          SKIP_DIRS, MAX_SEARCH_HITS, self.search_limits)
         except SearchError as err:
             raise ToolError(str(err)) from None
         return cap(text)
