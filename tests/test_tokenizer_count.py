@@ -67,3 +67,16 @@ def test_first_count_falls_through_to_the_next_counter():
     assert first_count(server, lambda text: len(text.split()))("a b c") == 3
     assert first_count(lambda text: 7, lambda text: 1)("x") == 7  # the server's figure wins
     assert first_count(None, None) is None
+
+
+def test_the_lazy_counter_reads_the_tokenizer_once_and_only_when_asked(model_folder, monkeypatch):
+    import orchestrator.metrics.tokenizer_count as tc
+
+    reads = []
+    real = tc.local_token_counter
+    monkeypatch.setattr(tc, "local_token_counter", lambda model: reads.append(model) or real(model))
+    count = tc.lazy_token_counter(str(model_folder))
+    assert reads == []  # a server that counts for itself never pays for reading the tokenizer
+    assert count("the port") == 2 and count("is 8080") == 2
+    assert reads == [str(model_folder)]
+    assert tc.lazy_token_counter("/no/such/model")("the port") is None

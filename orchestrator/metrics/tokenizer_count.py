@@ -70,3 +70,16 @@ def first_count(*counters: TokenCounter | None) -> TokenCounter | None:
         return None
 
     return count
+
+
+def lazy_token_counter(model: str) -> TokenCounter:
+    """local_token_counter, read from disk only when first asked (most servers count for themselves)."""
+    loaded: list[TokenCounter | None] = []
+
+    def count(text: str) -> int | None:
+        if not loaded:
+            loaded.append(local_token_counter(model))
+        counter = loaded[0]
+        return counter(text) if counter is not None else None
+
+    return count
