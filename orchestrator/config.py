@@ -256,6 +256,12 @@ class ModelConfig(Strict):
             raise ValueError("this model does not think (thinking: none); thinking variants need a thinking model")
         return self
 
+    def with_variants(self, variants: list[ThinkingVariant]) -> "ModelConfig":
+        """This config with the command line's variants instead of its own, checked as a file's are."""
+        data = self.model_dump(mode="json")
+        data["variants"] = [v.model_dump(mode="json") for v in variants]
+        return parse_config(data, self._path or self.name)
+
     def with_variant(self, variant: ThinkingVariant) -> "ModelConfig":
         """The config one variant runs with: its template switches merged over the config's, and
         `variants` holding only it, so each variant has its own config_hash (--resume tells them apart)."""
@@ -316,7 +322,8 @@ class ModelConfig(Strict):
         served = served_model or (known.served_model if known else None) or self.name
         section = OpenaiSection(base_url=base_url, served_model=served,
                                 api_key_env=known.api_key_env if known else None,
-                                bits=known.bits if known else None, weights_gb=known.weights_gb if known else None)
+                                bits=known.bits if known else None, weights_gb=known.weights_gb if known else None,
+                                extra_body=dict(known.extra_body) if known else {})
         update: dict[str, Any] = {"backend": "openai", "openai": section}
         if context:
             update["context_length"] = context

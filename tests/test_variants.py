@@ -116,3 +116,12 @@ def test_applying_a_variant_twice_changes_nothing(tmp_path):
     once = config.with_variant(v)
     assert once.with_variant(v).config_hash() == once.config_hash()
     assert once.path == config.path
+
+
+def test_the_command_lines_variants_are_checked_like_a_files(tmp_path):
+    config = load_config(write(tmp_path, THINKER))
+    swapped = config.with_variants([parse_variant("off"), parse_variant("budget-64")])
+    assert [v.name for v in swapped.variants] == ["off", "budget-64"] and swapped.path == config.path
+    plain = load_config(write(tmp_path, {**THINKER, "thinking": "none"}))
+    with pytest.raises(UserError, match="thinker.yaml: .*does not think"):
+        plain.with_variants([parse_variant("on")])
