@@ -119,6 +119,15 @@ def run_summaries(loaded: Loaded, titles: dict[str, str]) -> list[dict[str, Any]
     return out
 
 
+def lost_counts(turns: list[dict[str, Any]]) -> dict[str, int]:
+    """Lost-call kinds over turns, most frequent first."""
+    counts: dict[str, int] = {}
+    for t in turns:
+        for kind in t.get("lost_calls") or []:
+            counts[kind] = counts.get(kind, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
 def finish_section(loaded: Loaded, mode: str) -> dict[str, Any]:
     """Per model: turns by finish reason, and the scored runs whose last turn the cap cut."""
     by_run = turns_of_runs(loaded)
@@ -129,6 +138,10 @@ def finish_section(loaded: Loaded, mode: str) -> dict[str, Any]:
         cut = [r for r in runs if cap_note(by_run.get(run_key(r), []), None)]
         out[m["label"]] = {"turns": len(turns), "finish_reasons": finish_counts(turns),
                            "runs": len(runs), "runs_cut_by_cap": len(cut),
+                           # Calls the server lost (orchestrator/agent/losses.py), by kind, and the turns
+                           # that lost any: a parser's failure must not read as the model's.
+                           "lost_calls": lost_counts(turns),
+                           "turns_with_lost_calls": sum(bool(t.get("lost_calls")) for t in turns),
                            "failed_runs_cut_by_cap": sum(not r.get("passed") for r in cut),
                            "max_tokens": m.get("max_tokens") or max(
                                (t["max_tokens"] for t in turns if isinstance(t.get("max_tokens"), int)), default=None)}

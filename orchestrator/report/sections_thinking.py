@@ -81,11 +81,17 @@ def finish_table(report: dict[str, Any], mode: str) -> Table | None:
         rows.append([lab, str(f["turns"]), str(counts.get("tool_calls", 0)), str(counts.get("stop", 0)),
                      str(counts.get("length", 0))] + [str(counts.get(o, 0)) for o in others]
                     + [f"{f['runs_cut_by_cap']} ({f['failed_runs_cut_by_cap']})",
-                       DASH if f["max_tokens"] is None else f"{f['max_tokens']:,}"])
+                       DASH if f["max_tokens"] is None else f"{f['max_tokens']:,}",
+                       _lost(f.get("turns_with_lost_calls"))])
     return Table(["Model", "turns", "tool\ncalls", "stop", "length\n(cap)"] + others
-                 + ["runs cut by cap\n(failed)", "max_tokens"], rows,
+                 + ["runs cut by cap\n(failed)", "max_tokens", "lost\ncalls"], rows,
                  title=f"How turns ended: finish reasons ({mode})",
                  links={(i, 0): model_anchor(lab) for i, lab in enumerate(labels)})
+
+
+def _lost(turns: int | None) -> str:
+    """Turns whose call the server lost (the kinds are in the JSON report: losses.py names them)."""
+    return DASH if turns is None else str(turns)
 
 
 def seed_thinking_table(report: dict[str, Any]) -> Table | None:
