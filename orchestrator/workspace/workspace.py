@@ -239,8 +239,9 @@ class Workspace:
         missing = [a for a in REQUIRED_ARGS[name] if a not in arguments]
         if missing:
             return {}, f"{name} needs the argument(s) {', '.join(missing)}"
-        wrong = [a for a, kind in ARG_TYPES.items()
-                 if a in arguments and arguments[a] is not None and not isinstance(arguments[a], kind)]
+        required = REQUIRED_ARGS[name]
+        wrong = [a for a, kind in ARG_TYPES.items() if a in arguments and not isinstance(arguments[a], kind)
+                 and not (arguments[a] is None and a not in required)]  # an optional argument may be null
         if wrong:
             return {}, f"{name}: argument(s) {', '.join(wrong)} must be strings"
         return arguments, None
