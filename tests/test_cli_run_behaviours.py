@@ -9,6 +9,7 @@ loop, tools and graders); the llama-server test at the end uses the real server 
 
 import json
 import re
+import sys
 import time
 from pathlib import Path
 
@@ -203,3 +204,29 @@ def test_concurrency_n_really_runs_n_at_once_on_llama_server(tmp_path):
     assert slots_busy_at_once(log) == 2, "the two task runs never ran on the server at the same time"
     runs = read_jsonl(out / "runs.jsonl")
     assert len(runs) == 2 and all(r["concurrency"] == 2 and r["reason"] != "infra_error" for r in runs)
+
+
+@pytest.mark.parametrize("verb", ["run", "sweep"])
+def test_concurrency_gives_a_launched_llama_server_that_many_slots(tmp_path, verb):
+    # The stand-in takes llama-server's real command line (tests/helpers/standin_server.py): what is
+    # checked is the command our launcher built for it, on both verbs.
+    from tests.test_backends_faults import STANDIN
+
+    config = tmp_path / "standin.yaml"
+    config.write_text(yaml.safe_dump({
+        "name": "standin", "backend": "llamacpp", "context_length": 2048,
+        "llamacpp": {"model": "standin.gguf", "executable": [sys.executable, str(STANDIN)],
+                     "extra_args": ["--mode", "ok"], "startup_timeout_s": 30}}))
+    out = tmp_path / "res"
+    args = [verb, config, "--concurrency", "3", "--tasks", READ_TASK, "--runs", "1", "--max-turns", "1",
+            "--out", out, "--no-report"]
+    if verb == "run":
+        args[1:2] = ["--model", config]
+    result = cli(*args)
+    assert result.exit_code == 0, result.output
+    meta = json.loads((out / "models" / "standin" / "meta.json").read_text())
+    command = meta["server"]["command"]
+    assert command[command.index("--parallel") + 1] == "3", command
+    assert command[command.index("-c") + 1] == str(2048 * 3), "each slot gets the whole context"
+    (run,) = read_jsonl(out / "runs.jsonl")
+    assert run["concurrency"] == 3
