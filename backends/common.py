@@ -12,8 +12,8 @@ import psutil
 
 from orchestrator.config import ModelConfig
 from orchestrator.errors import UserError
+from orchestrator.units import GIB
 
-GIB = 2**30
 
 
 def server_env(config: ModelConfig, extra: dict[str, str] | None = None) -> dict[str, str]:

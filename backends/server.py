@@ -45,7 +45,9 @@ class ModelServer:
 
     def __init__(self, config: ModelConfig, log_path: Path | None = None, stop_grace_s: float | None = None):
         self.config = config
-        self.backend: Backend = get_backend(config.backend)
+        self.backend = config.backend
+        """The backend's name, as in the config."""
+        self.impl: Backend = get_backend(config.backend)
         self.log_path = Path(log_path or f"{config.name}-server.log")
         self.stop_grace_s = stop_grace_s
         self.restarts: list[Restart] = []
@@ -60,7 +62,7 @@ class ModelServer:
 
     # ---- lifecycle ----------------------------------------------------------------------------
     def start(self) -> "ModelServer":
-        config, impl = self.config, self.backend
+        config, impl = self.config, self.impl
         impl.check_installed(config)
         self._extras = impl.request_extras(config)
         if not impl.launches:
@@ -112,7 +114,7 @@ class ModelServer:
     # ---- what the runner asks -----------------------------------------------------------------
     @property
     def launched(self) -> bool:
-        return self.backend.launches
+        return self.impl.launches
 
     @property
     def pid(self) -> int | None:
@@ -129,16 +131,16 @@ class ModelServer:
         return dict(self._extras)
 
     def count_tokens(self, text: str) -> int | None:
-        if not self.backend.has_tokenize:
+        if not self.impl.has_tokenize:
             return None
-        return self.backend.tokenize(self.base_url, self.model_name, text)
+        return self.impl.tokenize(self.base_url, self.model_name, text)
 
     def server_metrics(self) -> dict[str, Any]:
         """The backend's own figures (vLLM's KV-cache use...), {} where it has none."""
-        return self.backend.server_metrics(self.base_url) if self.base_url else {}
+        return self.impl.server_metrics(self.base_url) if self.base_url else {}
 
     def chat_template_text(self) -> str | None:
-        return self.backend.chat_template_text(self.config, self.base_url)
+        return self.impl.chat_template_text(self.config, self.base_url)
 
 
 def shm_segments_of(pids: list[int]) -> set[str]:

@@ -14,6 +14,7 @@ import httpx
 from orchestrator.config import ModelConfig
 from orchestrator.errors import UserError
 from orchestrator.metrics.gpu import Nvml
+from orchestrator.units import GIB
 
 from backends.base import resolve_model_path
 from backends.common import ServerDefaults, vllm_tokenize
@@ -114,7 +115,7 @@ class Vllm(ServerDefaults):
             return None, "GPU memory unknown"  # no NVML, no driver: vLLM's own start will tell
         with nvml:
             total = sum(d["memory_total_bytes"] for d in nvml.devices())
-        return total / 2**30, "GPU memory (NVML)"
+        return total / GIB, "GPU memory (NVML)"
 
 
 KV_USAGE_METRICS = ("vllm:kv_cache_usage_perc", "vllm:gpu_cache_usage_perc")  # new name, then the old one

@@ -21,10 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from orchestrator.errors import UserError
 from orchestrator.metrics.machine import sysctl, mlx_working_set_bytes
 from orchestrator.sizing.chips import fp16_tflops, split_chip
+from orchestrator.units import GIB
 
 CATALOG_PATH = Path(__file__).resolve().parent / "macs.yaml"
 ENV_VAR = "SILICONBENCH_MACS"
-GIB = 2**30
 THIS_MAC_ID = "this-mac"
 SHORT_MACHINES = (("MacBook Pro ", "MBP"), ("MacBook Pro", "MBP"), ("MacBook Air ", "Air"),
                   ("MacBook Air", "Air"), ("Mac Studio", "Studio"), ("Mac mini", "mini"),

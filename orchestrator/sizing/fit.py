@@ -23,9 +23,9 @@ from orchestrator.sizing.catalog import MacEntry, find_bin, load_catalog
 from orchestrator.sizing.speed import (
     EngineSpeed, Fitted, Hardware, Workload, decode_features, prefill_features,
 )
+from orchestrator.units import GIB
 
 MEASUREMENTS_PATH = Path(__file__).resolve().parent / "measurements.yaml"
-GIB = 2**30
 ENGINES = ("mlx", "llamacpp")
 RANGE_QUANTILES = (0.05, 0.95)
 """The stated range covers the middle 90% of leave-one-out errors."""

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from orchestrator.config import ModelConfig
 from orchestrator.sizing.catalog import MacOption
 from orchestrator.sizing.speed import Workload
+from orchestrator.units import GIB
 
-GIB = 2**30
 DEFAULT_CONTEXT = 32_768
 """Context sized by default: an agent task of this benchmark (tens of turns of tool output) stays inside
 it. Sizing a model's full window (often 256K) is `--context`'s job."""
