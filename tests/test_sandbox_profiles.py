@@ -124,3 +124,12 @@ def test_doctor_names_this_machines_isolation():
                          timeout=120, cwd=PROJECT)
     expected = "bwrap" if sys.platform.startswith("linux") else "seatbelt"
     assert out.returncode == 0 and out.stdout.startswith(f"isolation: {expected}"), out
+
+
+def test_seatbelt_hides_the_installed_tasks_yet_reaches_the_limiter(tmp_path):
+    limiter = PROJECT / "orchestrator" / "workspace" / "sandbox_exec.py"
+    text, params = profile([tmp_path], Path.home(), [limiter], masked=[TASKS_DIR, PROJECT / "orchestrator"])
+    lines = text.splitlines()
+    mask = lines.index('(deny file-read* (subpath (param "MASK_0")) (subpath (param "MASK_1")))')
+    assert params["MASK_0"] == str(TASKS_DIR) and params["READ_0"] == str(limiter)
+    assert lines.index('(allow file-read* (subpath (param "READ_0")))') > mask, "the limiter re-opened after the mask"

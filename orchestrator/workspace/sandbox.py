@@ -122,7 +122,7 @@ def _command(argv: list[str], cwd: Path, home: Path, limits: Limits, isolation: 
         env["TMPDIR"] = str(home)
         prefix = limiter_prefix(_rlimits(limits))
         prefix[3] = str(LIMITER)  # no bind on macOS: the limiter runs from where it lies
-        return sandbox_exec_argv([cwd, home], [*prefix, *argv]), env
+        return sandbox_exec_argv([cwd, home], [*prefix, *argv], readable=[LIMITER], masked=_masked()[:-1]), env
     env["TMPDIR"] = str(home)
     env["PYTHONPATH"] = UNSAFE_SITE  # best effort only: Python's sockets refuse the network
     prefix = limiter_prefix(_rlimits(limits))

@@ -45,23 +45,29 @@ def _param_rules(action: str, names: Sequence[str]) -> str:
     return f"({action} {paths})\n"
 
 
-def profile(writable: Sequence[Path], home: Path | None, readable_in_home: Sequence[Path]) -> tuple[str, dict[str, str]]:
-    """(profile text, -D parameters). Writes: `writable` only; reads: everything but `home`, except
-    `readable_in_home` and `writable`."""
+def _named(prefix: str, paths: Sequence[Path], params: dict[str, str]) -> list[str]:
+    names = []
+    for i, p in enumerate(paths):
+        params[f"{prefix}_{i}"] = str(Path(p).resolve())
+        names.append(f"{prefix}_{i}")
+    return names
+
+
+def profile(writable: Sequence[Path], home: Path | None, readable: Sequence[Path],
+            masked: Sequence[Path] = ()) -> tuple[str, dict[str, str]]:
+    """(profile text, -D parameters). Writes: `writable` only. Reads: everything but `home` and
+    `masked` (the installed tasks, the project's code), except `readable` and `writable`.
+
+    The order is the same whether Seatbelt settles a conflict by the last rule or by the most
+    specific one: each re-opening comes after, and lies deeper than, what it re-opens."""
     params: dict[str, str] = {}
     text = BASE_RULES
     if home is not None:
         params["HOME_DIR"] = str(Path(home).resolve())
         text += _param_rules("deny file-read*", ["HOME_DIR"])
-        read_names = []
-        for i, p in enumerate(readable_in_home):
-            params[f"READ_{i}"] = str(Path(p).resolve())
-            read_names.append(f"READ_{i}")
-        text += _param_rules("allow file-read*", read_names)
-    write_names = []
-    for i, p in enumerate(writable):
-        params[f"WRITE_{i}"] = str(Path(p).resolve())
-        write_names.append(f"WRITE_{i}")
+    text += _param_rules("deny file-read*", _named("MASK", masked, params))
+    text += _param_rules("allow file-read*", _named("READ", readable, params))
+    write_names = _named("WRITE", writable, params)
     text += _param_rules("allow file-read*", write_names)
     text += _param_rules("allow file-write*", write_names)
     return text, params
@@ -73,8 +79,10 @@ def runtime_paths() -> list[Path]:
     return sorted(paths)
 
 
-def sandbox_exec_argv(writable: Sequence[Path], command: Sequence[str]) -> list[str]:
-    text, params = profile(writable, Path.home(), runtime_paths())
+def sandbox_exec_argv(writable: Sequence[Path], command: Sequence[str], readable: Sequence[Path] = (),
+                      masked: Sequence[Path] = ()) -> list[str]:
+    """`/usr/bin/sandbox-exec -p PROFILE -D ... command` (never a sandbox-exec found on PATH)."""
+    text, params = profile(writable, Path.home(), [*runtime_paths(), *readable], masked)
     argv = [SANDBOX_EXEC, "-p", text]
     for key, value in params.items():
         argv += ["-D", f"{key}={value}"]
