@@ -80,3 +80,18 @@ def test_the_lazy_counter_reads_the_tokenizer_once_and_only_when_asked(model_fol
     assert count("the port") == 2 and count("is 8080") == 2
     assert reads == [str(model_folder)]
     assert tc.lazy_token_counter("/no/such/model")("the port") is None
+
+
+def test_a_turns_thinking_is_counted_by_the_model_tokenizer_before_any_estimate(model_folder):
+    """What an mlx_lm.server turn gets: no usage count, no /tokenize, the folder's tokenizer.json."""
+    from orchestrator.agent.stream import TurnMetrics, TurnResult
+    from orchestrator.metrics.tokenizer_count import lazy_token_counter
+    from orchestrator.metrics.turn_record import count_thinking
+
+    turn = TurnResult(content="8080", raw_content="<think>the port is 8080.</think>8080",
+                      reasoning="the port is 8080.", tool_calls=[], finish_reason="stop",
+                      metrics=TurnMetrics(completion_tokens=40))
+    no_tokenize = lambda text: None  # noqa: E731
+    assert count_thinking(turn, first_count(no_tokenize, lazy_token_counter(str(model_folder)))) == (5, "tokenizer")
+    # without the model's tokenizer: the completion tokens shared out by characters, said to be an estimate
+    assert count_thinking(turn, first_count(no_tokenize, lazy_token_counter("/no/such/model"))) == (32, "estimate")  # 40 x 17 / 21 chars

