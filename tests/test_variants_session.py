@@ -131,3 +131,36 @@ def test_one_mlx_server_launch_serves_off_and_on_through_per_request_template_ar
     # no /tokenize on mlx_lm.server: a turn's thinking is counted by the model folder's tokenizer.json
     turns = read_jsonl(results.root / "turns.jsonl")
     assert turns and {t["thinking_tokens_source"] for t in turns} == {"tokenizer"}
+
+
+def test_a_sweep_of_a_thinking_model_off_and_on_gives_the_thinking_tax_per_variant_and_task(tmp_path, monkeypatch):
+    """A thinking model cannot run on this machine, so the scripted one plays it, honouring the
+    template's enable_thinking switch the way Qwen's template does: no reasoning when it is false."""
+    from orchestrator.report.render import render
+    from tests.helpers import scripted_wire
+
+    script = [{**turn, "reasoning": "Which file sets the retries? Production overrides defaults. " * 6}
+              for turn in trajectory_script(REFERENCE)]
+    real_fill = scripted_wire.fill_cwd
+
+    def honour_switch(turn, body):
+        if (body.get("chat_template_kwargs") or {}).get("enable_thinking") is False:
+            turn = {k: v for k, v in turn.items() if k != "reasoning"}
+        return real_fill(turn, body)
+
+    monkeypatch.setattr(scripted_wire, "fill_cwd", honour_switch)
+    with ScriptedModel(script, model="thinker") as server:
+        path = attached_thinker(tmp_path, server.base_url, [])
+        done = CliRunner().invoke(app, ["sweep", str(path), "--variants", "off,on", "--tasks", "config_read",
+                                        "--runs", "2", "--out", str(tmp_path / "sweep"), "--no-report"])
+        assert done.exit_code == 0, done.output
+    report = build_report([tmp_path / "sweep"])
+    off, on = report["thinking_tax"]["thinker/off"], report["thinking_tax"]["thinker/on"]
+    assert off["thinking_mean"] == 0 and off["useful_share"] == 1.0
+    assert on["thinking_mean"] > 0 and on["useful_share"] < 1.0
+    assert on["tasks"]["config_read"]["thinking_mean"] == on["thinking_mean"]  # per task: the one task
+    assert on["thinking_s_mean"] is not None and on["generated_mean"] > off["generated_mean"]
+    assert set(on["thinking_sources"]) <= {"server_usage", "tokenizer", "estimate"} and on["thinking_sources"]
+    table = render(report, "table", width=80)
+    assert "thinker/off" in table and "thinker/on" in table and "Thinking tax per task" in table
+    assert max(len(line) for line in table.splitlines()) <= 80
