@@ -32,6 +32,9 @@ def verdict(answer):
     "- **Retries** (`max_retries`): 7\n- **Initial backoff** (`initial_backoff_s`): 45 seconds",
     "Backoff: 45 s (first retry), 67.5 s (second retry). Retries: 7.",
     "Up to 7 retries, so 8 delivery attempts; a 45-second wait comes first.",
+    "The backoff starts at 45s and is multiplied by 1.5 each time, for 7 retries in total.",
+    "Production config: `max_retries = 7` → retried up to **7** times. `initial_backoff_s = 45` → the first "
+    "retry happens **45 seconds** after the failure.",
 ])
 def test_right_values_in_any_phrasing_pass(answer):
     ok, stated = verdict(answer)

@@ -152,18 +152,26 @@ def _tie(context: str, span: tuple[int, int], unit: str | None, quantities: list
     """The quantity whose keyword stands nearest the number in `context` (None inside: a distractor
     was nearer), or None when no keyword of a quantity its unit fits is there at all."""
     dim = _dimension(unit)
+    others = [(m.start(), m.end()) for m in _NUMBER.finditer(context) if (m.start(), m.end()) != span]
+
+    def mine(hit: tuple[int, int]) -> int | None:
+        """Distance to a word, unless another number stands nearer to it ("45 s and is multiplied
+        by 1.5": 'multiplied' speaks of the 1.5)."""
+        d = _distance(span, hit)
+        return None if any(_distance(o, hit) < d for o in others) else d
+
     best: tuple[int, AnswerQuantity | None] | None = None
     for q in quantities:
         if dim is not None and dim != q.dimension:
             continue
         nouns = [unit] if dim == "count" else []  # "7 retries": the noun says what it counts
         for hit in _keyword_hits(context, q.keywords + nouns):
-            d = _distance(span, hit)
-            if best is None or d < best[0]:
+            d = mine(hit)
+            if d is not None and (best is None or d < best[0]):
                 best = (d, q)
     for hit in _keyword_hits(context, distractors):
-        d = _distance(span, hit)
-        if best is not None and d < best[0]:
+        d = mine(hit)
+        if d is not None and best is not None and d < best[0]:
             best = (d, None)
     return best
 
