@@ -100,6 +100,15 @@ def _test_files(root: Path, targets: list[str]) -> list[Path]:
     return found
 
 
+def _plant_canary(copy: Path) -> tuple[str, str]:
+    """A test of the grader's own that must fail: random name, random arithmetic (see judge)."""
+    folder, name = f"_grader_{secrets.token_hex(6)}", f"test_{secrets.token_hex(6)}"
+    a, b = secrets.randbelow(10**6) + 1, secrets.randbelow(10**6) + 1
+    (copy / folder).mkdir()
+    (copy / folder / f"{name}.py").write_text(f"def {name}():\n    assert {a} + {b} == {a + b + 1}\n")
+    return f"{folder}.{name}::{name}", f"{folder}/{name}.py"
+
+
 def run_pytest_on_change(task: Task, workspace: Path, targets: list[str], with_hidden: bool,
                          what: str) -> TestCheck:
     """The model's change on a fresh copy; `targets` (paths or node ids) judged test by test."""
@@ -118,16 +127,18 @@ def run_pytest_on_change(task: Task, workspace: Path, targets: list[str], with_h
         home.mkdir()
         trusted = _test_files(copy / HIDDEN_DIR, []) if with_hidden else _test_files(task.repo, targets)
         expected = _expected(trusted, copy if with_hidden else task.repo)
+        canary_key, canary_target = _plant_canary(copy)
         config, report = home / "pytest-grader.ini", home / f"report-{secrets.token_hex(8)}.xml"
         _write_config(config, task.repo, copy)
         hand_over(copy, home)
         argv = [sys.executable, "-I", "-B", "-m", "pytest", "-c", str(config), "--rootdir", str(copy),
                 "-p", "no:cacheprovider", f"--junitxml={report}", "-o", "junit_family=xunit1",
-                "-o", "junit_logging=no", "-q", "--no-header", "-p", "no:stepwise", *targets]
+                "-o", "junit_logging=no", "-q", "--no-header", "-p", "no:stepwise",
+                *(targets or _task_pytest_options(task.repo).get("testpaths", ".").split()), canary_target]
         result = run_contained(argv, copy, home, GRADER_LIMITS)
         if result.refused:
             raise GradingFault(result.output)
-        verdict = judge(report, expected, what)
+        verdict = judge(report, expected, what, canary=canary_key)
         detail = verdict.detail
         if result.timed_out:
             detail = f"stopped after {GRADER_LIMITS.timeout_s:g} s; {detail}"

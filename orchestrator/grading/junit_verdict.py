@@ -88,10 +88,16 @@ def read_report(path: Path) -> dict[str, str] | str:
     return outcomes
 
 
-def judge(report: Path, expected: dict[str, int | None], what: str = "tests") -> Verdict:
+def judge(report: Path, expected: dict[str, int | None], what: str = "tests", canary: str | None = None) -> Verdict:
+    """`canary`: the JUnit key of the grader's own test that must FAIL. Code under test runs inside
+    pytest and could rewrite its reports (patch TestReport, forge the XML at exit); a blanket
+    "everything passed" then shows on a test whose name and arithmetic it cannot know in advance."""
     outcomes = read_report(report)
     if isinstance(outcomes, str):
         return Verdict(False, outcomes)
+    if canary is not None:
+        if outcomes.pop(canary, None) != "failed":
+            return Verdict(False, "the test report was tampered with (the grader's failing control test did not fail)")
     seen: dict[str, int] = defaultdict(int)
     bad = []
     for key, outcome in outcomes.items():
