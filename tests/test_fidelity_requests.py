@@ -15,9 +15,9 @@ from tests.test_loop import SCHEMAS, RecordingTools, read
 # The card's advice, as the configs cite it (model_configs/*.yaml), and where earlier reasoning goes.
 CARDS = {
     "qwen3.5-27b": ({"temperature": 0.6, "top_p": 0.95, "top_k": 20, "min_p": 0.0, "presence_penalty": 0.0,
-                     "repetition_penalty": 1.0}, "reasoning_content"),
+                     "repetition_penalty": 1.0}, "both"),
     "qwen3-coder-next": ({"temperature": 1.0, "top_p": 0.95, "top_k": 40}, "none"),
-    "minimax-m2.5": ({"temperature": 1.0, "top_p": 0.95, "top_k": 40}, "reasoning_content"),
+    "minimax-m2.5": ({"temperature": 1.0, "top_p": 0.95, "top_k": 40}, "both"),
     "gemma-4-31b": ({"temperature": 1.0, "top_p": 0.95, "top_k": 64}, "both"),
     "devstral-2-123b": ({"temperature": 0.15}, "none"),
 }
