@@ -76,7 +76,7 @@ def test_terminal_summary_keeps_the_headline_sections(folder):
 def test_figures_are_pngs_and_an_empty_one_is_left_out(report):
     figures = render_figures(report)
     assert set(figures) == {"score_vs_decode", "score_vs_memory", "thinking_per_task", "thinking_tax",
-                            "memory_over_turns"}
+                            "memory_over_turns", "raw_vs_harness"}
     assert all(png.startswith(PNG_MAGIC) and len(png) > 5000 for png in figures.values())
     no_thinking = {**report, "thinking_tax": {lab: {**t, "tasks": {k: {**v, "thinking_mean": None}
                                                                     for k, v in t["tasks"].items()}}
@@ -91,7 +91,7 @@ def test_html_is_one_self_contained_file_with_its_plots(report):
     assert not re.search(r"""(src|href)=["']?(https?:|//)""", html)  # nothing to fetch
     assert "<script" not in html
     images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
-    assert len(images) == 5
+    assert len(images) == 6
     assert all(base64.b64decode(i).startswith(PNG_MAGIC) for i in images)
     assert '<td class="ref pass-none">0/3</td>' in html  # the article's columns set apart
 

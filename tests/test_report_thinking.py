@@ -87,7 +87,8 @@ def test_tables_show_the_variants_and_name_the_sources(report):
     assert "| thinker/budget-128 | Config read |" in md
     assert "**How turns ended: finish reasons (raw)**" in md
     finish = next(line for line in md.splitlines() if line.startswith("| thinker/on | 3 |"))
-    assert [c.strip() for c in finish.strip("|").split("|")] == ["thinker/on", "3", "1", "1", "1", "1 (1)", "512"]
+    # turns, tool calls, stop, length, runs cut (failed), cap, turns whose call the server lost
+    assert [c.strip() for c in finish.strip("|").split("|")] == ["thinker/on", "3", "1", "1", "1", "1 (1)", "512", "0"]
     think_more = next(line for line in md.splitlines() if line.startswith("| thinker/on | 330 |"))
     assert think_more.rstrip().endswith("| yes |")
 
