@@ -70,7 +70,22 @@ def test_terminal_summary_keeps_the_headline_sections(folder):
     print_report([folder], Console(file=buf, width=200, no_color=True))
     out = buf.getvalue()
     assert "Score (raw)" in out and "Reliability" in out and "Raw vs harness" in out
-    assert "Thinking tax" not in out and "Failure reasons per task" not in out
+    assert "Failure reasons per task" not in out
+    # alpha thought: the per-model thinking tax closes the summary, the per-task table stays behind
+    assert "Thinking tax per run" in out and "Thinking tax per task" not in out
+
+
+def test_terminal_summary_leaves_out_the_thinking_tax_when_nothing_thought(tmp_path):
+    from orchestrator.results.records import ResultsDir, RunRecord
+
+    results = ResultsDir(tmp_path)
+    results.runs.write(RunRecord(model="plain", config_hash="h", backend="llamacpp", task="config_read",
+                                 tier="basic", run=0, passed=True, reason=None, turns=1, tool_calls=1,
+                                 malformed_calls=0, wall_s=1.0, thinking_tokens=0, completion_tokens=20))
+    results.close()
+    buf = io.StringIO()
+    print_report([tmp_path], Console(file=buf, width=80, no_color=True))
+    assert "Score (raw)" in buf.getvalue() and "Thinking tax" not in buf.getvalue()
 
 
 def test_figures_are_pngs_and_an_empty_one_is_left_out(report):

@@ -83,7 +83,10 @@ def print_tables(report: dict[str, Any], console: Console, summary: bool = False
     console.print("Results: " + ", ".join(report["sources"]), markup=False)
     sections = build_sections(report)
     if summary:
-        sections = [s for s in sections if s.title.startswith(SUMMARY_SECTIONS)]
+        # the thinking tax too, once some model thought: it is what a thinking-variant sweep is for
+        thought = any(t.get("thinking_mean") for t in report.get("thinking_tax", {}).values())
+        keep = SUMMARY_SECTIONS + (("Thinking tax",) if thought else ())
+        sections = [s for s in sections if s.title.startswith(keep)]
         for s in sections:  # the per-task breakdowns stay in the full report
             s.tables = s.tables[:1] if s.title != "Reliability" else s.tables[::2]
     print_sections(sections, console)
