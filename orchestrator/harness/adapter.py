@@ -73,6 +73,8 @@ class Harness(Protocol):
     """Its tool names -> read, write, search or bash: how its calls count for the process checks."""
     path_args: tuple[str, ...]
     """Argument names that hold a file path in its tool calls."""
+    min_context_tokens: int
+    """The smallest context window it can work in: its own prompt and tools come first."""
 
     def invocation(self, req: HarnessRequest, executable: Path) -> Invocation: ...
 

@@ -22,6 +22,8 @@ leftovers = (".claude", ".claude/*", "CLAUDE.md.local")
 tool_ops = {"Read": "read", "Write": "write", "Edit": "write", "MultiEdit": "write", "NotebookEdit": "write",
             "Grep": "search", "Glob": "search", "Bash": "bash"}
 path_args = ("file_path", "notebook_path", "path")
+min_context_tokens = 16384
+"""Its first request is ~12.5k tokens (system prompt and tools) before the task says anything."""
 
 
 def invocation(req: HarnessRequest, executable: Path) -> Invocation:
@@ -59,7 +61,7 @@ def parse(stdout: str, exit_code: int | None, state: Path) -> HarnessOutcome:
     return HarnessOutcome(ended, turns=summary.get("num_turns"), prompt_tokens=prompt,
                           completion_tokens=usage.get("output_tokens"),
                           final_answer=summary.get("result") if isinstance(summary.get("result"), str) else None,
-                          detail=None if ended == "answer" else (subtype or str(summary.get("result"))[:300]))
+                          detail=None if ended == "answer" else (str(summary.get("result") or "")[:300] or subtype))
 
 
 def _last_json_object(text: str) -> dict | None:

@@ -21,6 +21,8 @@ executable = "mini-swe-agent/bin/mini"
 leftovers = ()
 tool_ops = {"bash": "bash"}
 path_args = ()
+min_context_tokens = 4096
+"""Its first request is ~1k tokens."""
 TRAJECTORY = "trajectory.json"
 ENDINGS = {"Submitted": "answer", "LimitsExceeded": "max_turns", "TimeExceeded": "time_limit"}
 

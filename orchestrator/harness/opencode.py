@@ -22,6 +22,8 @@ leftovers = (".opencode", ".opencode/*")
 tool_ops = {"read": "read", "write": "write", "edit": "write", "patch": "write", "multiedit": "write",
             "grep": "search", "glob": "search", "list": "search", "bash": "bash"}
 path_args = ("filePath", "file_path", "path")
+min_context_tokens = 12288
+"""Its first request is ~7.5k tokens."""
 PROVIDER = "siliconbench"
 
 

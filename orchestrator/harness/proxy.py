@@ -10,6 +10,7 @@ completions; where it lacks `/v1/responses`, Responses requests are refused with
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socketserver
@@ -46,6 +47,9 @@ class Metered:
     client_streamed: bool = True
     tool_results: dict[str, str] = field(default_factory=dict)
     """Tool call id -> the output the harness sent back to the model in this request."""
+    server_fault: bool = False
+    """The server failed (5xx, connection lost, timeout): an infrastructure fault, retried, never scored.
+    A 4xx (a request the server refuses, e.g. longer than its context) is the harness's and the model's."""
 
 
 def _text(content: Any) -> str:
@@ -76,6 +80,7 @@ def tool_results(api: str, body: dict[str, Any]) -> dict[str, str]:
 
 class _UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
+    block_on_close = False  # the proxy waits for its requests itself, with a bound (see __exit__)
 
 
 class MeteringProxy:
@@ -91,10 +96,16 @@ class MeteringProxy:
         """Added to every chat-completion request sent upstream (the config's chat_template_kwargs...)."""
         self._has: dict[str, bool] = {}
         self._lock = threading.Lock()
+        self._probe_lock = threading.Lock()
         self._client = httpx.Client(timeout=httpx.Timeout(timeout_s, connect=10.0))
         self.callback_errors: list[BaseException] = []
         """Exceptions raised by `on_request` (a fault of ours, not the harness's): re-raised by the runner."""
         self._server: _UnixHTTPServer | None = None
+        self._in_flight: set[httpx.Response] = set()
+        self.closing = False
+        self._handling = 0
+        self._idle = threading.Condition(self._lock)
+        """Set when the harness has ended: answers still streaming are cut, not blamed on the server."""
         self._thread: threading.Thread | None = None
 
     # ---- lifecycle ----
@@ -109,10 +120,17 @@ class MeteringProxy:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.closing = True
+        with self._lock:
+            in_flight = list(self._in_flight)
+        for resp in in_flight:  # a killed harness's last request must not keep the server generating
+            resp.close()
+        self._client.close()  # also ends a request still waiting for the server's first bytes
+        with self._idle:  # let the cut requests be recorded (bounded: a stuck thread is left behind)
+            self._idle.wait_for(lambda: self._handling == 0, timeout=10)
         if self._server:
             self._server.shutdown()
             self._server.server_close()
-        self._client.close()
         self.socket_path.unlink(missing_ok=True)
 
     def record(self, metered: Metered) -> None:
@@ -121,10 +139,20 @@ class MeteringProxy:
         except Exception as err:  # noqa: BLE001 - kept and re-raised outside the handler thread
             self.callback_errors.append(err)
 
+    @contextlib.contextmanager
+    def tracking(self, resp: httpx.Response):
+        with self._lock:
+            self._in_flight.add(resp)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_flight.discard(resp)
+
     # ---- what the server serves ----
     def serves(self, path: str) -> bool:
         """Whether the server has this endpoint: an empty POST is refused (400/422) if it does, 404 if not."""
-        with self._lock:
+        with self._probe_lock:
             if path not in self._has:
                 try:
                     status = self._client.post(self.upstream + path, json={}, timeout=10).status_code
@@ -171,7 +199,14 @@ def _handler(proxy: MeteringProxy):
             api = METERED.get(path)
             if api is None:
                 return self._json(404, {"error": {"message": f"not served through the siliconbench proxy: {self.path}"}})
-            self._metered(api, body, len(raw))
+            with proxy._idle:
+                proxy._handling += 1
+            try:
+                self._metered(api, body, len(raw))
+            finally:
+                with proxy._idle:
+                    proxy._handling -= 1
+                    proxy._idle.notify_all()
 
         # ---- the metered request ----
         def _metered(self, api: str, body: dict[str, Any], size: int) -> None:
@@ -199,7 +234,7 @@ def _handler(proxy: MeteringProxy):
                 record.result = self._stream_upstream(api if not translated else "chat", upstream_path,
                                                       upstream_body, relay)
             except _UpstreamFailed as err:
-                record.error = err.message
+                record.error, record.server_fault = err.message, not 400 <= err.status < 500
                 if not err.answered:
                     self._json(err.status, {"error": {"message": err.message}})
                 proxy.record(record)
@@ -220,7 +255,7 @@ def _handler(proxy: MeteringProxy):
             norm = normalizer() if normalizer else None
             acc = StreamAccumulator(t_sent=time.perf_counter())
             try:
-                with proxy._client.stream("POST", proxy.upstream + path, json=body) as resp:
+                with proxy._client.stream("POST", proxy.upstream + path, json=body) as resp, proxy.tracking(resp):
                     if resp.status_code >= 400:
                         text = resp.read().decode("utf-8", "replace")[:2000]
                         if relay:
@@ -248,6 +283,8 @@ def _handler(proxy: MeteringProxy):
                     if relay:
                         self._end_chunked()
             except httpx.HTTPError as err:
+                if proxy.closing:
+                    raise _UpstreamFailed(499, "cut off: the harness was stopped mid-answer", answered=True) from err
                 raise _UpstreamFailed(502, f"model server unreachable or broke off: {err or type(err).__name__}",
                                       answered=relay) from err
             except (BrokenPipeError, ConnectionResetError) as err:
@@ -269,20 +306,18 @@ def _handler(proxy: MeteringProxy):
             self._raw(status, json.dumps(data).encode(), "application/json")
 
         def _raw(self, status: int, data: bytes, content_type: str | None) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type or "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-            self.wfile.flush()
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type or "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the harness is gone (killed at its limit): nobody to tell
 
         def _events(self, data: bytes) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-            self.wfile.flush()
+            self._raw(200, data, "text/event-stream")
 
         def _start_chunked(self) -> None:
             self.send_response(200)

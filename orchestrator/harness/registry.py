@@ -56,6 +56,14 @@ def locate(adapter: ModuleType) -> Path:
                     f"PATH): install it with `{INSTALL_HINT}` (or `{install_command(adapter, str(prefix()))}`)")
 
 
+def check_context(adapter: ModuleType, model: str, context_tokens: int | None) -> None:
+    """Refuse before the run a harness whose own prompt cannot fit the model's window."""
+    if context_tokens is not None and context_tokens < adapter.min_context_tokens:
+        raise UserError(f"{model} has a {context_tokens}-token context, and {adapter.name} needs at least "
+                        f"{adapter.min_context_tokens} (its own prompt and tools come first): use a config with a "
+                        f"larger context_length, or --harness mini-swe-agent")
+
+
 if __name__ == "__main__":  # scripts/install-harnesses.sh reads the pinned versions from here
     for harness in HARNESSES:
         a = get(harness)

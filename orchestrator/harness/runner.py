@@ -14,6 +14,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,7 +61,10 @@ class HarnessResult(LoopResult):
     def harness_summary(self) -> dict[str, Any]:
         """Extra fields of the run's record: how the harness ended and what it cost in its own terms."""
         o = self.outcome or HarnessOutcome("harness_error")
-        first = next((m for m in self.metered if m.result is not None), None)
+        # The agent's own first request: side requests without tools (OpenCode titles its session first)
+        # would understate what the harness sends before the task says anything.
+        answered = [m for m in self.metered if m.result is not None]
+        first = next((m for m in answered if m.tools_offered), answered[0] if answered else None)
         return {"harness_version": self.version, "harness_ended": o.ended, "harness_turns": o.turns,
                 "harness_prompt_tokens": o.prompt_tokens, "harness_completion_tokens": o.completion_tokens,
                 "requests": len(self.metered), "first_request_bytes": first.request_bytes if first else None,
@@ -99,9 +103,7 @@ def run_harness_task(task: Task, settings: HarnessSettings, upstream_base_url: s
         for path, text in inv.files.items():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
-        # The fixtures' tests import from the repository root, as `python -m pytest` (what raw runs' test
-        # commands become) allows: a bare `pytest` typed into a harness's shell must see the same.
-        env = dict(inv.env, PATH=_inside_path(executable), PYTHONPATH=str(ws.root))
+        env = dict(inv.env, PATH=_inside_path(executable, _pytest_shim(ws.home)))
         socket_path = socket_dir / "proxy.sock"
         with MeteringProxy(upstream_base_url, socket_path, served_model, meter,
                            timeout_s=settings.request_timeout_s, extra_body=extra_body) as proxy:
@@ -112,7 +114,7 @@ def run_harness_task(task: Task, settings: HarnessSettings, upstream_base_url: s
         outcome = adapter.parse(stdout, exit_code, ws.home)
         if timed_out:
             outcome.ended, outcome.detail = "time_limit", f"killed at the {settings.wall_s:g} s wall-clock limit"
-        server_faults = [m.error for m in metered if m.error and m.result is None]
+        server_faults = [m.error for m in metered if m.server_fault]
         result = _harness_result(task, ws, adapter, metered, outcome, server_faults)
         result.stdout_tail, result.stderr_tail, result.version = stdout[-TAIL_CHARS:], stderr[-TAIL_CHARS:], adapter.version
         if result.trajectory.ended == "infra_error":
@@ -136,6 +138,9 @@ def _harness_result(task: Task, ws: Workspace, adapter: ModuleType, metered: lis
         # The graders know answer / max_turns: a run stopped by our wall clock also ran out of budget.
         traj.ended = "max_turns" if outcome.ended in ("max_turns", "time_limit") else "answer"
         error = None if outcome.ended == "answer" else f"{outcome.ended}: {outcome.detail or ''}".strip(": ")
+        refused = next((m.error for m in metered if m.error and m.result is None), None)
+        if refused and error:  # the server's own words (e.g. a prompt over its context) say why
+            error += f"; {refused}"
     summaries = [{"api": m.api, "translated": m.translated, "request_bytes": m.request_bytes,
                   "tools_offered": m.tools_offered, "error": m.error,
                   "content": m.result.content if m.result else None,
@@ -160,10 +165,21 @@ def remove_leftovers(root: Path, patterns: tuple[str, ...]) -> list[str]:
     return removed
 
 
-def _inside_path(executable: Path) -> str:
-    import sys
+def _pytest_shim(state: Path) -> Path:
+    """A `pytest` that is `python -m pytest`: the fixtures' tests import from the repository root, as
+    raw runs' test commands (which become `python -m pytest`) allow. Put first on the harness's PATH
+    rather than PYTHONPATH, which would let a fixture's package shadow the harness's own imports."""
+    folder = state / ".siliconbench-bin"
+    folder.mkdir(parents=True, exist_ok=True)
+    shim = folder / "pytest"
+    shim.write_text(f'#!/bin/sh\nexec {Path(sys.executable).resolve()} -m pytest "$@"\n')
+    shim.chmod(0o755)
+    return folder
 
-    dirs = [str(executable.parent), str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]
+
+def _inside_path(executable: Path, shims: Path) -> str:
+    dirs = [str(shims), str(executable.parent), str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin",
+            "/bin"]
     return ":".join(dict.fromkeys(dirs))
 
 

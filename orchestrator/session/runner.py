@@ -66,6 +66,13 @@ class Plan:
     runs: int = 3
     loop: LoopSettings = field(default_factory=LoopSettings)
     concurrency: int = 1
+    harness: Any = None
+    """A real coding-agent harness (orchestrator.harness.runner.HarnessSettings) instead of our loop."""
+
+    @property
+    def mode(self) -> str:
+        """What the records call this way of running: raw, harness (our feedback loop) or a harness name."""
+        return self.harness.name if self.harness is not None else self.loop.mode
 
     def jobs(self) -> list[tuple[Task, int]]:
         return [(task, run) for task in self.tasks for run in range(self.runs)]
@@ -73,7 +80,7 @@ class Plan:
     def pending(self, config_hash: str, results: ResultsDir) -> list[tuple[Task, int]]:
         """Jobs not yet recorded for this config in `results` (what --resume still has to run)."""
         done = results.finished_keys()
-        return [(t, r) for t, r in self.jobs() if (config_hash, t.id, r, self.loop.mode) not in done]
+        return [(t, r) for t, r in self.jobs() if (config_hash, t.id, r, self.mode) not in done]
 
 
 def _memory_fields(marker: MemoryMarker | None) -> dict[str, Any]:
@@ -141,8 +148,10 @@ class ModelRun:
         t = self.target
         chat = ChatClient(t.server.base_url, t.chat)
         base = dict(model=t.label, config_hash=t.config_hash, task=task.id, run=run,
-                    mode=self.plan.loop.mode, concurrency=self.plan.concurrency)
+                    mode=self.plan.mode, concurrency=self.plan.concurrency)
         turns: list = []
+        if self.plan.harness is not None:
+            return self._harness_attempt(task, base, turns)
 
         def on_turn(turn, result, events):
             memory = _memory_fields(t.memory)
@@ -169,19 +178,39 @@ class ModelRun:
             return self.plan.loop
         return replace(self.plan.loop, context_tokens=self.target.context_tokens)
 
+    def _harness_attempt(self, task: Task, base: dict[str, Any], turns: list):
+        """A real coding-agent harness drives the model: each of its requests is a turn record."""
+        from orchestrator.harness.metering import turn_record
+        from orchestrator.harness.runner import run_harness_task
+
+        t = self.target
+
+        def on_request(n, metered):
+            rec = turn_record(base, n, metered, _memory_fields(t.memory), t.count_tokens, warm=self._warm)
+            if rec is not None:
+                self._warm = True
+                self.results.turns.write(rec)
+                turns.append(rec)
+
+        settings = replace(self.plan.harness, max_tokens=t.chat.max_tokens, request_timeout_s=t.chat.timeout_s)
+        outcome = run_harness_task(task, settings, t.server.base_url, t.chat.model, on_request,
+                                   extra_body=t.chat.extra_body)
+        return outcome, outcome.grade, turns
+
     def _record(self, task: Task, run: int, outcome: LoopResult, result, turns: list,
                 attempts: int, wall_s: float) -> RunRecord:
         t, traj = self.target, outcome.trajectory
-        transcript = self.results.transcript_path(t.label, task.id, self.plan.loop.mode, run)
+        transcript = self.results.transcript_path(t.label, task.id, self.plan.mode, run)
         self.results.write_json(transcript, {
-            "model": t.label, "task": task.id, "run": run, "mode": self.plan.loop.mode,
+            "model": t.label, "task": task.id, "run": run, "mode": self.plan.mode,
             "messages": outcome.messages, "reasoning": outcome.reasoning,
             "assistant_raw": traj.assistant_texts, "error": outcome.error,
+            **getattr(outcome, "harness_log", {}),
         })
         infra = traj.ended == "infra_error"
         return RunRecord(
             model=t.label, config_hash=t.config_hash, backend=t.backend, task=task.id, tier=task.tier,
-            run=run, mode=self.plan.loop.mode, passed=bool(result and result.passed),
+            run=run, mode=self.plan.mode, passed=bool(result and result.passed),
             reason="infra_error" if infra else (None if result.passed else result.reason),
             turns=traj.turns, tool_calls=traj.tool_calls, malformed_calls=traj.malformed_calls,
             wall_s=round(wall_s, 3), checks=[] if infra else result.checks_as_dicts(),
@@ -191,9 +220,10 @@ class ModelRun:
             thinking_s=_sum(r.thinking_s for r in turns),
             peak_rss_bytes=_max(r.server_peak_rss_bytes for r in turns),
             ended=traj.ended, error=outcome.error, attempts=attempts, concurrency=self.plan.concurrency,
-            harness_rounds=outcome.harness_rounds if self.plan.loop.mode == "harness" else None,
+            harness_rounds=outcome.harness_rounds if self.plan.mode == "harness" else None,
             transcript=str(transcript.relative_to(self.results.root)),
             context_truncations=outcome.truncations,
+            harness=getattr(outcome, "harness_summary", None),
         )
 
 

@@ -1,5 +1,8 @@
 """A scripted model: an OpenAI-compatible HTTP server on loopback that replays assistant turns.
 
+It also answers Anthropic Messages (/v1/messages) and Responses (/v1/responses) from the same scripts
+(tests/helpers/scripted_wire.py), so real coding-agent harnesses can be driven by it.
+
 It speaks the streaming format vLLM, mlx_lm.server and llama-server use (SSE chunks with `delta`,
 tool calls streamed as an id+name chunk then argument fragments, a final chunk with `finish_reason`,
 usage in a last chunk with no choices when `stream_options.include_usage` is set), so the real loop,
@@ -28,6 +31,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.helpers import scripted_wire as wire
+
 Turn = dict[str, Any]
 
 
@@ -38,8 +43,16 @@ def _pieces(text: str, size: int = 4) -> list[str]:
 
 class ScriptedModel:
     def __init__(self, scripts: dict[str, list[Turn]] | list[Turn], model: str = "scripted",
-                 final_content: str = "Done.", port: int = 0):
+                 final_content: str = "Done.", port: int = 0, without: tuple[str, ...] = (),
+                 count_by: str = "assistant_messages"):
         self.scripts = scripts
+        self.count_by = count_by
+        """How the turn to play is found: assistant messages in the request, or (for real harnesses,
+        which merge their history) "tool_results": turns whose calls all came back answered."""
+        self.without = set(without)
+        """Endpoints to answer 404, like a server that lacks them (mlx_lm.server: /v1/messages)."""
+        self.paths: list[str] = []
+        """The endpoint of each request in `requests`."""
         self.model = model
         self.final_content = final_content
         self.requests: list[dict[str, Any]] = []
@@ -67,11 +80,14 @@ class ScriptedModel:
         self._server.server_close()
 
     def turn_for(self, messages: list[dict[str, Any]]) -> Turn:
-        index = sum(1 for m in messages if m.get("role") == "assistant")
         script = self.scripts
         if isinstance(script, dict):
             first_user = next((m.get("content") or "" for m in messages if m.get("role") == "user"), "")
             script = next((s for key, s in script.items() if key in first_user), [])
+        if self.count_by == "tool_results":
+            index = wire.answered_turns(script, messages)
+        else:
+            index = sum(1 for m in messages if m.get("role") == "assistant")
         return script[index] if index < len(script) else {"content": self.final_content}
 
     # ---- HTTP ----
@@ -108,18 +124,46 @@ class ScriptedModel:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
-                if self.path.rstrip("/") != "/v1/chat/completions":
+                path = self.path.split("?")[0].rstrip("/")
+                as_chat = {"/v1/chat/completions": lambda b: b.get("messages") or [],
+                           "/v1/messages": wire.messages_as_chat, "/v1/responses": wire.responses_as_chat}
+                if path not in as_chat or path in model.without:
                     return self._json(404, {"error": "not found"})
+                if not body.get("messages") and not body.get("input"):
+                    return self._json(400, {"error": {"message": "no messages"}})  # what a probe gets
                 with model._lock:
                     model.requests.append(body)
                     if model.on_request:
                         model.on_request(len(model.requests))
-                turn = model.turn_for(body.get("messages") or [])
+                    model.paths.append(path)
+                turn = wire.fill_cwd(model.turn_for(as_chat[path](body)), body)
                 if turn.get("http_error"):
                     return self._json(turn["http_error"], {"error": {"message": "scripted failure"}})
+                if path != "/v1/chat/completions":
+                    return self._other_format(path, body, turn)
                 if not body.get("stream"):
                     return self._json(200, _completion(model.model, body, turn))
                 self._stream(body, turn)
+
+            def _other_format(self, path, body, turn):
+                tokens = max(1, len(json.dumps(body)) // 4)
+                if path == "/v1/messages" and not body.get("stream"):
+                    return self._json(200, wire.messages_json(model.model, turn, tokens))
+                events = (wire.messages_events(model.model, body, turn, tokens) if path == "/v1/messages"
+                          else wire.responses_events(model.model, turn, tokens))
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                try:
+                    for name, event in events:
+                        data = f"event: {name}\ndata: {json.dumps(event)}\n\n".encode()
+                        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                        self.wfile.flush()
+                    self.wfile.write(b"0\r\n\r\n")
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
 
             def _stream(self, body, turn):
                 with model._flight:
