@@ -120,3 +120,13 @@ def test_a_model_without_turns_keeps_its_run_totals_and_unknown_per_turn_figures
     alpha = report["thinking_tax"]["alpha"]["tasks"]["config_read"]
     assert alpha["thinking_mean"] == 150.0  # runs 100 and 200; the third run's is unknown
     assert alpha["runs_known"] == 2
+
+
+def test_useful_tokens_are_never_negative_when_a_count_exceeds_the_servers(tmp_path):
+    from orchestrator.report.thinking_tax import run_figures
+
+    turns = [{"completion_tokens": 100, "thinking_tokens": 104, "thinking_tokens_source": "tokenizer",
+              "wall_s": 2.0, "finish_reason": "length"}]
+    figures = run_figures({"passed": False}, turns)
+    assert (figures["generated"], figures["thinking"], figures["useful"]) == (100, 104, 0)
+    assert figures["cut_by_cap"] and figures["capped_turns"] == 1

@@ -41,7 +41,9 @@ def run_figures(run: dict[str, Any], turns: list[dict[str, Any]]) -> dict[str, A
 
     generated, thinking = total("completion_tokens"), total("thinking_tokens")
     from_turns = _sum_known_all([t.get("thinking_tokens") for t in turns]) is not None
-    useful = generated - thinking if generated is not None and thinking is not None else None
+    # A tokenizer or an estimate can count a little more thinking than the server says it generated
+    # (special tokens, a share rounded up): the useful part is then none, never negative.
+    useful = max(generated - thinking, 0) if generated is not None and thinking is not None else None
     return {"passed": bool(run.get("passed")), "generated": generated, "thinking": thinking, "useful": useful,
             "model_s": _sum_known_all([t.get("wall_s") for t in turns]), "thinking_s": total("thinking_s"),
             "sources": [t.get("thinking_tokens_source") for t in turns] if from_turns else [],
