@@ -130,3 +130,16 @@ def test_useful_tokens_are_never_negative_when_a_count_exceeds_the_servers(tmp_p
     figures = run_figures({"passed": False}, turns)
     assert (figures["generated"], figures["thinking"], figures["useful"]) == (100, 104, 0)
     assert figures["cut_by_cap"] and figures["capped_turns"] == 1
+
+
+def test_per_task_rows_put_a_models_variants_next_to_each_other(tmp_path):
+    from orchestrator.report.sections_thinking import thinking_tax_tables
+    from tests.helpers.report_results import write_two_models
+
+    report = build_report([write_two_models(tmp_path / "two"), write_thinking_variants(tmp_path / "v")])
+    per_task = thinking_tax_tables(report)[1]
+    keys = [(row[0], row[1]) for row in per_task.rows]
+    assert keys[:3] == [("alpha", "Config read"), ("alpha", "Read-fix-write"), ("alpha", "TDD")]
+    assert keys[-3:] == [("thinker/off", "Config read"), ("thinker/on", "Config read"),
+                         ("thinker/budget-128", "Config read")]
+    assert per_task.links[(len(keys) - 1, 1)] == "runs-thinker_budget-128-config_read-raw"

@@ -52,12 +52,18 @@ def thinking_tax_tables(report: dict[str, Any]) -> list[Table]:
                       title=f"Thinking tax per run, mean ({mode} runs)",
                       links={(i, 0): model_anchor(lab) for i, lab in enumerate(labels)})
     rows, links = [], {}
-    for lab in labels:
+    # per model, per task, its variants next to each other: off, on and budgeted on the same task
+    by_model: dict[str, list[str]] = {}
+    for m in report["models"]:
+        if m["label"] in labels:
+            by_model.setdefault(m["model"], []).append(m["label"])
+    for variants in by_model.values():
         for t in report["tasks"]:
-            s = tax[lab]["tasks"].get(t["id"])
-            if s:
-                links[(len(rows), 1)] = task_anchor(lab, t["id"], mode)
-                rows.append([lab, t["title"]] + _row(s))
+            for lab in variants:
+                s = tax[lab]["tasks"].get(t["id"])
+                if s:
+                    links[(len(rows), 1)] = task_anchor(lab, t["id"], mode)
+                    rows.append([lab, t["title"]] + _row(s))
     per_task = Table(["Model", "Task"] + FIGURE_HEADS, rows, title=f"Thinking tax per task, mean per run ({mode})",
                      left_columns=2, links=links)
     verdict = {True: "yes", False: "no", None: DASH}
