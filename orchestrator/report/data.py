@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from orchestrator.report.seed import TIER_ORDER, load_seed, seed_section
+from orchestrator.report.seed import TIER_ORDER, load_seed
 from orchestrator.report.stats import all_passed, mean_known, pass_hat_k, wilson_interval
-from orchestrator.results.loader import is_infra_error, run_key  # noqa: F401  (run_key: used by the report modules)
+from orchestrator.results.loader import is_infra_error
 from orchestrator.results.loader import load_results as read_results_folders
 from orchestrator.trajectory import FAILURE_REASONS
 

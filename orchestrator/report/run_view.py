@@ -13,8 +13,9 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from orchestrator.report.data import load_results, run_key
+from orchestrator.report.data import load_results
 from orchestrator.report.runs import run_id, turns_of_runs
+from orchestrator.results.loader import run_key
 
 TEXT_CAP_CHARS = 6000
 """Per text shown (assistant text, reasoning, a tool's arguments or result): head and tail kept."""

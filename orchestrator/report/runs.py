@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from orchestrator.report.data import Loaded, is_infra_error, run_key, scored, select
+from orchestrator.report.data import Loaded, scored, select
+from orchestrator.results.loader import is_infra_error, run_key
 
 REASON_TEXT = {
     "no_tool_calls": "answered without calling any tool",

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestrator.report.data import Loaded, run_key, scored, select
+from orchestrator.report.data import Loaded, scored, select
+from orchestrator.results.loader import run_key
 from orchestrator.report.runs import CAP_FINISH, turns_of_runs
 from orchestrator.report.stats import mean_known, median
 
