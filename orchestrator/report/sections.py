@@ -135,7 +135,8 @@ def reliability_tables(report: dict[str, Any], mode: str) -> list[Table]:
                     + [f"{r['tasks_all_passed']}/{r['tasks_run']}"])
     per_task = [[t["title"]] + [_hat_cell(rel[lab]["tasks"][t["id"]]) for lab in labels] for t in report["tasks"]]
     return [Table(head, rows, title=f"Per model ({mode})"),
-            Table(["Task"] + labels, per_task, title=f"pass^k per task, k = 1, 2, ... ({mode}); ✓ all runs passed")]
+            Table(["Task"] + labels, per_task, title=f"pass^k per task, k = 1, 2, ... ({mode}); ✓ all runs passed",
+                  links=_task_links(report, labels, mode, lambda lab, t: rel[lab]["tasks"][t]["runs"]))]
 
 
 def _hat_cell(t: dict[str, Any]) -> str:
@@ -190,7 +191,14 @@ def performance_tables(report: dict[str, Any]) -> list[Table]:
                   speed, title="Speed (medians over warm turns)"),
             Table(["Model", "after load", "peak RSS", "peak GPU", f"wall s ({mode})", "passes", "passes / hour",
                    "passes / GiB"], cost, title=f"Memory, and score per hour and per GiB ({mode} runs)"),
-            Table(["Task"] + names, per_task, title=f"Wall time per run, seconds (mean per task, {mode})")]
+            Table(["Task"] + names, per_task, title=f"Wall time per run, seconds (mean per task, {mode})",
+                  links=_task_links(report, labels, mode, lambda lab, t: perf[lab]["wall_s_per_task"][t] is not None))]
+
+
+def _task_links(report: dict[str, Any], labels: list[str], mode: str, has_runs) -> dict[tuple[int, int], str]:
+    """Cells of a task x model table that link to that model's runs of the task (where it has some)."""
+    return {(i, j + 1): task_anchor(lab, t["id"], mode) for i, t in enumerate(report["tasks"])
+            for j, lab in enumerate(labels) if has_runs(lab, t["id"])}
 
 
 def _signed(value: float | None, digits: int = 1, suffix: str = "") -> str:
