@@ -254,6 +254,10 @@ class ModelConfig(Strict):
             raise ValueError(f"variant name {twice[0]!r} is used twice; each variant needs its own name")
         if self.variants and self.thinking == "none":
             raise ValueError("this model does not think (thinking: none); thinking variants need a thinking model")
+        off = [v.name for v in self.variants if not v.thinking]
+        if off and self.thinking == "always":
+            raise ValueError(f"this model always thinks (thinking: always): variant {off[0]!r} cannot turn it off; "
+                             "use on or budget-N")
         return self
 
     def with_variants(self, variants: list[ThinkingVariant]) -> "ModelConfig":

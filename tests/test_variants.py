@@ -125,3 +125,12 @@ def test_the_command_lines_variants_are_checked_like_a_files(tmp_path):
     plain = load_config(write(tmp_path, {**THINKER, "thinking": "none"}))
     with pytest.raises(UserError, match="thinker.yaml: .*does not think"):
         plain.with_variants([parse_variant("on")])
+
+
+def test_a_model_that_always_thinks_cannot_be_turned_off(tmp_path):
+    path = write(tmp_path, {**THINKER, "thinking": "always", "variants": [{"name": "off", "thinking": False}]})
+    with pytest.raises(UserError, match="always thinks .*variant 'off' cannot turn it off; use on or budget-N"):
+        load_config(path)
+    config = load_config(write(tmp_path, {**THINKER, "thinking": "always"}))
+    assert [v.name for v in config.with_variants([parse_variant("on"), parse_variant("budget-512")]).variants] == [
+        "on", "budget-512"]
