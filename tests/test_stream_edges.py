@@ -154,3 +154,62 @@ def test_a_turn_record_carries_every_figure_of_the_turn():
     assert plain.thinking_s == 0.0 and plain.thinking_tokens == 0 and plain.warm is True
     unknown = build_turn_record(base, 1, TurnResult("a", "a", "", [], "stop", TurnMetrics()), 0, 0, {}, None, True)
     assert unknown.thinking_s is None and unknown.wall_s is None
+
+
+def accumulate(timed_chunks, t_sent=0.0, t_end=None):
+    acc = StreamAccumulator(t_sent=t_sent)
+    for t, c in timed_chunks:
+        acc.feed(t, c)
+    return acc.finish(t_end if t_end is not None else timed_chunks[-1][0])
+
+
+def delta(t, finish=None, **fields):
+    return t, {"choices": [{"index": 0, "delta": fields, "finish_reason": finish}]}
+
+
+def usage(t, prompt, completion, cached=None):
+    u = {"prompt_tokens": prompt, "completion_tokens": completion}
+    if cached is not None:
+        u["prompt_tokens_details"] = {"cached_tokens": cached}
+    return t, {"choices": [], "usage": u}
+
+
+def test_vllm_per_request_metrics_are_read_under_each_name():
+    for names in ({"decode_tps": 55.0, "prefill_tps": 900.0},
+                  {"generation_tokens_per_second": 55.0, "prompt_tokens_per_second": 900.0}):
+        result = accumulate([delta(1.0, content="a"), (1.1, {"choices": [], "metrics": names})])
+        assert (result.metrics.server_decode_tps, result.metrics.server_prefill_tps) == (55.0, 900.0)
+
+
+def test_a_turn_of_tool_calls_only_has_a_first_token_and_its_calls():
+    call = {"function": {"name": "read_file", "arguments": "{}"}}
+    result = accumulate([delta(0.5, tool_calls=[call]), delta(0.7, tool_calls=[{**call, "id": "c2"}]),
+                         delta(0.8, finish="tool_calls"), usage(0.9, 100, 20)])
+    assert result.metrics.ttft_s == 0.5, "a call chunk is generated output"
+    # Calls streamed without an index are separate calls; a call without an id keeps an empty one.
+    assert [(c.id, c.name) for c in result.tool_calls] == [("", "read_file"), ("c2", "read_file")]
+
+
+def test_thinking_time_runs_from_the_first_generated_token_to_the_last_thinking_one():
+    result = accumulate([delta(1.0, content="Hi. "), delta(2.0, reasoning_content="hmm"),
+                         delta(3.0, reasoning_content=" ok"), delta(4.0, content="done")])
+    assert result.metrics.thinking_s == pytest.approx(2.0)
+    empty = accumulate([delta(1.0, content="<think></think>"), delta(2.0, content="answer")])
+    assert empty.reasoning == "" and empty.metrics.thinking_s is None
+
+
+@pytest.mark.parametrize("chunks, prefill_tps, decode_tps", [
+    ([delta(0.0, content="a"), usage(0.1, 500, 1)], None, None),              # first token at once: no rate
+    ([delta(1.0, content="a"), delta(2.0, content="b"), usage(2.1, 500, 1)], 500.0, None),  # one token
+    ([delta(1.0, content="a"), delta(1.5, content="b"), usage(2.1, 500, 2)], 500.0, 2.0),
+    ([delta(1.0, content="a"), usage(1.1, 40, 1, cached=20)], None, None),    # 20 fresh tokens: too few
+])
+def test_prefill_and_decode_rates_at_their_edges(chunks, prefill_tps, decode_tps):
+    m = accumulate(chunks).metrics
+    assert (m.prefill_tps, m.decode_tps) == (prefill_tps, decode_tps)
+
+
+def test_the_cached_share_of_a_prompt_never_exceeds_one():
+    m = accumulate([delta(1.0, content="a"), usage(1.1, 100, 1, cached=150)]).metrics
+    assert m.cached_share == 1.0
+    assert accumulate([delta(1.0, content="a"), usage(1.1, 100, 1, cached=25)]).metrics.cached_share == 0.25
