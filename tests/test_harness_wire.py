@@ -8,7 +8,7 @@ import pytest
 
 from orchestrator.agent.stream import StreamAccumulator
 from orchestrator.harness import wire_messages
-from orchestrator.harness.proxy import tool_results
+from orchestrator.harness.tool_outputs import tool_results
 from orchestrator.harness.wire_responses import ResponsesStreamNormalizer
 
 

@@ -25,6 +25,7 @@ import httpx
 
 from orchestrator.agent.stream import StreamAccumulator, TurnResult
 from orchestrator.harness import wire_chat, wire_messages
+from orchestrator.harness.tool_outputs import tool_results
 from orchestrator.harness.wire_responses import ResponsesStreamNormalizer
 
 MAX_REQUEST_BYTES = 64 * 2**20
@@ -50,32 +51,6 @@ class Metered:
     server_fault: bool = False
     """The server failed (5xx, connection lost, timeout): an infrastructure fault, retried, never scored.
     A 4xx (a request the server refuses, e.g. longer than its context) is the harness's and the model's."""
-
-
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    return "\n".join(str(b.get("text", b.get("output", ""))) for b in content or [] if isinstance(b, dict))
-
-
-def tool_results(api: str, body: dict[str, Any]) -> dict[str, str]:
-    """The tool outputs a harness sends back, by call id: what the model was shown (graders read it)."""
-    out: dict[str, str] = {}
-    if api == "chat":
-        for m in body.get("messages") or []:
-            if m.get("role") == "tool" and m.get("tool_call_id"):
-                out[m["tool_call_id"]] = _text(m.get("content"))
-    elif api == "messages":
-        for m in body.get("messages") or []:
-            for block in m.get("content") if isinstance(m.get("content"), list) else []:
-                if isinstance(block, dict) and block.get("type") == "tool_result":
-                    out[block.get("tool_use_id", "")] = _text(block.get("content"))
-    else:
-        items = body.get("input") if isinstance(body.get("input"), list) else []
-        for item in items:
-            if isinstance(item, dict) and item.get("type") == "function_call_output":
-                out[item.get("call_id", "")] = _text(item.get("output"))
-    return out
 
 
 class _UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
@@ -235,13 +210,15 @@ def _handler(proxy: MeteringProxy):
                                                       upstream_body, relay)
             except _UpstreamFailed as err:
                 record.error, record.server_fault = err.message, not 400 <= err.status < 500
-                if not err.answered:
-                    self._json(err.status, {"error": {"message": err.message}})
-                proxy.record(record)
-                return
-            proxy.record(record)
+                proxy.record(record)  # first, as for an answer: the harness may act at once on the error
+                if err.answered:
+                    return self._end_chunked() if err.status != 499 else None
+                if err.body is not None:  # the server's own error, as it sent it
+                    return self._raw(err.status, err.body, err.content_type)
+                return self._json(err.status, {"error": {"message": err.message}})
+            proxy.record(record)  # before the harness sees the answer end: records keep request order
             if relay:
-                return
+                return self._end_chunked()
             if api == "messages" and client_stream:
                 self._events(b"".join(wire_messages.messages_events(record.result, proxy.served_model)))
             elif api == "messages":
@@ -254,16 +231,17 @@ def _handler(proxy: MeteringProxy):
                           "responses": ResponsesStreamNormalizer}.get(api)
             norm = normalizer() if normalizer else None
             acc = StreamAccumulator(t_sent=time.perf_counter())
+            started = False  # relayed bytes already went out: an error can only end the stream
             try:
                 with proxy._client.stream("POST", proxy.upstream + path, json=body) as resp, proxy.tracking(resp):
                     if resp.status_code >= 400:
-                        text = resp.read().decode("utf-8", "replace")[:2000]
-                        if relay:
-                            self._raw(resp.status_code, text.encode(), resp.headers.get("content-type"))
+                        data = resp.read()[:64 * 1024]
+                        text = data.decode("utf-8", "replace")
                         raise _UpstreamFailed(resp.status_code, f"server answered HTTP {resp.status_code}: {text[:300]}",
-                                              answered=relay)
+                                              answered=False, body=data, content_type=resp.headers.get("content-type"))
                     if relay:
                         self._start_chunked()
+                        started = True
                     for line in resp.iter_lines():
                         now = time.perf_counter()
                         if relay:
@@ -280,13 +258,11 @@ def _handler(proxy: MeteringProxy):
                         chunk = norm.chunk(event) if norm else event
                         if chunk:
                             acc.feed(now, chunk)
-                    if relay:
-                        self._end_chunked()
             except httpx.HTTPError as err:
                 if proxy.closing:
                     raise _UpstreamFailed(499, "cut off: the harness was stopped mid-answer", answered=True) from err
                 raise _UpstreamFailed(502, f"model server unreachable or broke off: {err or type(err).__name__}",
-                                      answered=relay) from err
+                                      answered=started) from err
             except (BrokenPipeError, ConnectionResetError) as err:
                 raise _UpstreamFailed(499, "the harness closed the connection mid-answer", answered=True) from err
             return acc.finish(time.perf_counter())
@@ -330,13 +306,18 @@ def _handler(proxy: MeteringProxy):
             self.wfile.flush()
 
         def _end_chunked(self) -> None:
-            self.wfile.write(b"0\r\n\r\n")
-            self.wfile.flush()
+            try:
+                self.wfile.write(b"0\r\n\r\n")
+                self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True
 
     return Handler
 
 
 class _UpstreamFailed(Exception):
-    def __init__(self, status: int, message: str, answered: bool):
+    def __init__(self, status: int, message: str, answered: bool, body: bytes | None = None,
+                 content_type: str | None = None):
         super().__init__(message)
         self.status, self.message, self.answered = status, message, answered
+        self.body, self.content_type = body, content_type
