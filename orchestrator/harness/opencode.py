@@ -3,6 +3,10 @@
 The model comes from a config file naming an `@ai-sdk/openai-compatible` provider at the proxy; edits
 and shell commands are allowed without asking (the whole harness is sandboxed). Output is JSON lines,
 one event per line; `step_finish` events carry the tokens of each model step.
+
+Its turn limit (`agent.build.steps`) is soft: at the last step it tells the model to stop and answer,
+and a model that keeps calling tools goes on. Our wall-clock limit is the hard one. `--pure` keeps it
+from loading (and, offline, trying to install) external plugins.
 """
 
 from __future__ import annotations
@@ -53,7 +57,8 @@ def invocation(req: HarnessRequest, executable: Path) -> Invocation:
         "OPENCODE_DISABLE_LSP_DOWNLOAD": "1", "OPENCODE_DISABLE_SHARE": "1", "OPENCODE_DISABLE_AUTOCOMPACT": "1",
         "OPENCODE_DISABLE_CLAUDE_CODE": "1",
     }
-    argv = [str(executable), "run", req.prompt, "--format", "json", "--model", f"{PROVIDER}/{req.model}"]
+    argv = [str(executable), "run", req.prompt, "--format", "json", "--model", f"{PROVIDER}/{req.model}",
+            "--agent", "build", "--pure"]
     return Invocation(argv, env, {config_path: json.dumps(config(req), indent=2)})
 
 
