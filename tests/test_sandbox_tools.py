@@ -55,6 +55,9 @@ def _case_specs() -> list[dict]:
             "import socket\ns = socket.socket(socket.AF_UNIX)\ns.bind('sock')\n")},
          "calls": [["run_command", {"command": "python mk.py"}], ["read_file", {"path": "fifo"}],
                    ["read_file", {"path": "mem.py"}], ["search_code", {"pattern": "x"}]]},
+        {"id": "unremovable_folder", "files": {"lock.py": (
+            "import os\nos.makedirs('locked/inner')\nopen('locked/inner/f', 'w').write('x')\nos.chmod('locked/inner', 0)\n"
+            "os.chmod('locked', 0)\n")}, "calls": [["run_command", {"command": "python lock.py"}]]},
         {"id": "catastrophic_regex", "search_timeout_s": 2, "files": {"slow.txt": HANG * 20},
          "calls": [["search_code", {"pattern": "(a+)+$"}], ["search_code", {"pattern": "(a|aa)+$"}],
                    ["search_code", {"pattern": "def quote"}]]},
@@ -125,3 +128,9 @@ def test_malformed_shapes_count_as_malformed_and_file_faults_do_not(ws):
               ws.call("write_file", {"path": "y" * 300, "content": "1"}),
               ws.call("write_file", {"path": "z.py", "content": "\ud800"})]
     assert all(e.error and not e.malformed for e in faults), [e.result for e in faults]
+
+
+def test_a_folder_made_unremovable_is_still_cleaned_up(played):
+    result = played["unremovable_folder"]
+    assert not result["errors"] and "[exit code: 0]" in result["results"][-1], result["results"]
+    assert result["ws_left"] is False, "the workspace outlived its run"

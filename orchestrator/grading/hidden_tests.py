@@ -30,6 +30,8 @@ from pathlib import Path
 from orchestrator.grading.junit_verdict import expected_tests, judge
 from orchestrator.grading.model_change import HIDDEN_DIR, SKIP_PARTS, ChangeTooLarge, apply_change, collect_change
 from orchestrator.taskdef import Task
+from orchestrator.workspace.bwrap import sandbox_uid
+from orchestrator.workspace.hygiene import remove_tree
 from orchestrator.workspace.sandbox import Limits, hand_over, run_contained
 
 GRADER_LIMITS = Limits(timeout_s=120, cpu_s=120, output_bytes=64 * 1024, max_procs=64)
@@ -130,7 +132,7 @@ def run_pytest_on_change(task: Task, workspace: Path, targets: list[str], with_h
         canary_key, canary_target = _plant_canary(copy)
         config, report = home / "pytest-grader.ini", home / f"report-{secrets.token_hex(8)}.xml"
         _write_config(config, task.repo, copy)
-        hand_over(copy, home)
+        hand_over(copy, home, uid=sandbox_uid())  # root: a fresh uid, so no other sandbox shares its process cap
         argv = [sys.executable, "-I", "-B", "-m", "pytest", "-c", str(config), "--rootdir", str(copy),
                 "-p", "no:cacheprovider", f"--junitxml={report}", "-o", "junit_family=xunit1",
                 "-o", "junit_logging=no", "-q", "--no-header", "-p", "no:stepwise",
@@ -146,7 +148,7 @@ def run_pytest_on_change(task: Task, workspace: Path, targets: list[str], with_h
             detail = f"stopped: over the sandbox's {result.stopped} limit; {detail}"
         return TestCheck(verdict.passed and not result.timed_out and not result.stopped, detail)
     finally:
-        shutil.rmtree(base, ignore_errors=True)
+        remove_tree(base)
 
 
 def hidden_tests_check(task: Task, workspace: Path) -> TestCheck:

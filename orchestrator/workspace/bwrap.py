@@ -24,12 +24,14 @@ API (also used by the harness runner to contain whole harness processes):
 
     spec = BwrapSpec(cwd=ws, writable=(ws, home), env={"PATH": ..., "HOME": str(home)},
                      limits=RLimits(cpu_s=60), unix_sockets=(proxy_sock,))
-    argv = bwrap_argv(spec, ["node", "harness.js"], run_as=sandbox_uid())
+    uid = sandbox_uid(); hand_over(ws, home, uid=uid)     # root: a uid of its own; else None
+    argv = bwrap_argv(spec, ["node", "harness.js"], run_as=uid)
     subprocess.Popen(argv, start_new_session=True, stdin=DEVNULL, ...)   # kill bwrap = kill all
 
-- a root caller passes `run_as=sandbox_uid()` (nobody) and hands its writable folders to that user
-  first (`orchestrator.workspace.sandbox.hand_over`): kernel code exempts uid 0 from RLIMIT_NPROC,
-  and a command running as root would own root's files. An unprivileged caller passes None.
+- a root caller passes `run_as=` a uid of the sandbox's own (`sandbox_uid()`, or `owner_uid(ws)` once
+  handed over) after giving it the writable folders (`orchestrator.workspace.sandbox.hand_over`):
+  kernel code exempts uid 0 from RLIMIT_NPROC, and a command running as root would own root's files.
+  An unprivileged caller passes None.
 - `bwrap_works()` probes once whether this machine can start such a sandbox.
 - killing the bwrap process (SIGKILL) ends every process inside: its PID namespace dies with it.
 - memory and process caps beyond the rlimits (cgroups, the watchdog) are the caller's: see sandbox.py.
@@ -40,6 +42,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -48,7 +51,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SANDBOX_UID = 65534
-"""The user a root caller runs sandboxes as (nobody): never uid 0, which RLIMIT_NPROC ignores."""
+"""nobody: what a root caller's sandbox runs as when its folders were not handed to a uid of its own."""
+SANDBOX_UID_BASE, SANDBOX_UID_RANGE = 1_200_000, 800_000
+"""Where each root-run workspace's own uid is drawn from (never uid 0, which RLIMIT_NPROC ignores)."""
 LIMITER_IN_SANDBOX = "/run/siliconbench/sandbox_exec.py"
 LIMITER = Path(__file__).with_name("sandbox_exec.py")
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -196,8 +201,26 @@ def limiter_prefix(limits: RLimits | None, run_as: int | None = None) -> list[st
 
 
 def sandbox_uid() -> int | None:
-    """The uid a root caller's sandboxes run as, else None (an ordinary user stays who they are)."""
-    return SANDBOX_UID if os.geteuid() == 0 else None
+    """A uid for a root caller's sandbox, else None (an ordinary user stays who they are).
+
+    A fresh one from a range no account uses: without a user namespace, RLIMIT_NPROC counts every
+    process of that uid on the machine, so sandboxes sharing one (nobody) would eat each other's
+    process cap. Give the sandbox's folders to it (`sandbox.hand_over`) and run every command of
+    that workspace as their owner (`owner_uid`)."""
+    if os.geteuid() != 0:
+        return None
+    return SANDBOX_UID_BASE + secrets.randbelow(SANDBOX_UID_RANGE)
+
+
+def owner_uid(folder: Path) -> int | None:
+    """The uid a root caller runs a command in `folder` as: its owner, once handed over; else nobody."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        owner = os.stat(folder).st_uid
+    except OSError:
+        return SANDBOX_UID
+    return owner if owner != 0 else SANDBOX_UID
 
 
 @functools.lru_cache(maxsize=4)

@@ -52,3 +52,22 @@ def remove_special_files(root: Path) -> list[str]:
             elif stat.S_ISDIR(mode):
                 stack.append(entry.path)
     return removed
+
+
+def remove_tree(top: Path) -> None:
+    """rmtree that also removes what a model made unremovable (`chmod 000` on a folder), and never raises."""
+    import shutil
+
+    try:
+        os.chmod(top, 0o700)
+    except OSError:
+        pass
+    for dirpath, dirnames, _ in os.walk(top):  # top-down: each folder is opened up before it is entered
+        for name in dirnames:
+            path = os.path.join(dirpath, name)
+            if not os.path.islink(path):
+                try:
+                    os.chmod(path, 0o700)
+                except OSError:
+                    pass
+    shutil.rmtree(top, ignore_errors=True)

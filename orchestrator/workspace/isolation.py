@@ -49,7 +49,7 @@ def detect() -> tuple[str, str]:
 
         ok, detail = bwrap_works()
         if ok:
-            who = "commands run as nobody" if sandbox_uid() is not None else "commands run as this user"
+            who = "each workspace's commands run as a uid of its own" if sandbox_uid() is not None else "commands run as this user"
             return "bwrap", f"{detail}; {who}"
         return "none", detail
     if sys.platform == "darwin":

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator.workspace import cgroups
-from orchestrator.workspace.bwrap import LIMITER, BwrapSpec, RLimits, bwrap_argv, limiter_prefix, sandbox_uid
+from orchestrator.workspace.bwrap import LIMITER, BwrapSpec, RLimits, bwrap_argv, limiter_prefix, owner_uid
 from orchestrator.workspace.isolation import current_isolation
 from orchestrator.workspace.watchdog import Watchdog
 
@@ -64,11 +64,13 @@ class SandboxResult:
     """No sandbox here and --unsafe-no-sandbox not given: nothing ran."""
 
 
-def hand_over(*paths: Path) -> None:
-    """A root caller's sandbox runs as nobody: give it the folders it must write (never following links)."""
-    uid = sandbox_uid()
-    if uid is None:
+def hand_over(*paths: Path, uid: int | None = None) -> None:
+    """A root caller's sandbox runs as a uid of its own: give it the folders it must write (links are
+    never followed). `uid` None: the owner of the first path's folder (a file added to a workspace)."""
+    if os.geteuid() != 0:
         return
+    if uid is None:
+        uid = owner_uid(Path(paths[0]).parent)
     for top in paths:
         for dirpath, dirnames, filenames in os.walk(top):
             for name in [dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)]:
@@ -76,6 +78,11 @@ def hand_over(*paths: Path) -> None:
                     os.lchown(name, uid, uid)
                 except OSError:
                     pass
+        if not os.path.isdir(top):
+            try:
+                os.lchown(top, uid, uid)
+            except OSError:
+                pass
 
 
 def scrubbed_env(home: Path, tmp: str = "/tmp") -> dict[str, str]:
@@ -112,7 +119,7 @@ def _command(argv: list[str], cwd: Path, home: Path, limits: Limits, isolation: 
     if isolation == "bwrap":
         spec = BwrapSpec(cwd=cwd, writable=(cwd, home), masked=_masked(), env=env, limits=_rlimits(limits),
                          tmp_bytes=limits.tmp_bytes)
-        full = bwrap_argv(spec, argv, run_as=sandbox_uid())
+        full = bwrap_argv(spec, argv, run_as=owner_uid(cwd))
         if cap.groups:  # join the cgroup before bwrap forks anything, then become bwrap
             full = [sys.executable, "-I", "-S", str(LIMITER), "join", json.dumps(cap.procs_files), "--", *full]
         return full, {}

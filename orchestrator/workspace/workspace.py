@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.workspace.commands import run_command
-from orchestrator.workspace.hygiene import remove_special_files
+from orchestrator.workspace.hygiene import remove_special_files, remove_tree
+from orchestrator.workspace.bwrap import owner_uid, sandbox_uid
 from orchestrator.workspace.sandbox import Limits, hand_over
 from orchestrator.workspace.search import SEARCH_LIMITS, SearchError, search
 from orchestrator.taskdef import Task
@@ -82,14 +83,14 @@ class Workspace:
         base = Path(tempfile.mkdtemp(prefix=f"sb-{task.id}-"))
         shutil.copytree(task.repo, base / "repo", symlinks=False)
         (base / "home").mkdir()
-        hand_over(base / "repo", base / "home")  # a root caller's sandbox runs as nobody
+        hand_over(base / "repo", base / "home", uid=sandbox_uid())  # root: the sandbox runs as a uid of its own
         return cls(task, base)
 
     def __enter__(self) -> "Workspace":
         return self
 
     def __exit__(self, *exc) -> None:
-        shutil.rmtree(self.base, ignore_errors=True)
+        remove_tree(self.base)
 
     # ---- paths ----
     def resolve(self, path: Any) -> Path:
@@ -157,7 +158,7 @@ class Workspace:
         fd = os.open(full, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-        hand_over(full, *made)
+        hand_over(full, *made, uid=owner_uid(self.root))
         return f"wrote {len(data)} bytes to {self.relative(full)}"
 
     def _make_parents(self, parent: Path, path: str) -> list[Path]:

@@ -78,6 +78,7 @@ def play(case: dict) -> dict:
                 except BaseException:  # noqa: BLE001
                     out["errors"].append(traceback.format_exc()[-2000:])
                 out["grade_s"] = round(time.monotonic() - started, 3)
+        out["ws_left"] = ws.base.exists()
     finally:
         if other:
             other.__exit__(None, None, None)
