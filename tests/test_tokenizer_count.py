@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.metrics.tokenizer_count import find_tokenizer_file, first_count, local_token_counter
+from orchestrator.metrics.tokenizer_count import find_tokenizer_file, first_count, lazy_token_counter, local_token_counter
 
 
 @pytest.fixture()
@@ -95,3 +95,9 @@ def test_a_turns_thinking_is_counted_by_the_model_tokenizer_before_any_estimate(
     assert count_thinking(turn, first_count(no_tokenize, lazy_token_counter(str(model_folder)))) == (5, "tokenizer")
     # without the model's tokenizer: the completion tokens shared out by characters, said to be an estimate
     assert count_thinking(turn, first_count(no_tokenize, lazy_token_counter("/no/such/model"))) == (32, "estimate")  # 40 x 17 / 21 chars
+
+
+def test_the_first_model_name_with_a_tokenizer_here_counts(model_folder, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    count = lazy_token_counter("qwen3.5:27b", None, "/no/such/folder", str(model_folder))
+    assert count("the port is 8080.") == 5  # an Ollama name first, then the MLX copy on disk

@@ -72,13 +72,15 @@ def first_count(*counters: TokenCounter | None) -> TokenCounter | None:
     return count
 
 
-def lazy_token_counter(model: str) -> TokenCounter:
-    """local_token_counter, read from disk only when first asked (most servers count for themselves)."""
+def lazy_token_counter(*models: str | None) -> TokenCounter:
+    """The first of `models` whose tokenizer is on this machine, read from disk only when first asked
+    (most servers count for themselves). Several names: the served one, then the config's other
+    sections' weights (an Ollama model whose MLX or HF copy is in the cache counts exactly)."""
     loaded: list[TokenCounter | None] = []
 
     def count(text: str) -> int | None:
         if not loaded:
-            loaded.append(local_token_counter(model))
+            loaded.append(next((c for m in models if m and (c := local_token_counter(m)) is not None), None))
         counter = loaded[0]
         return counter(text) if counter is not None else None
 

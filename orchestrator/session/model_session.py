@@ -126,7 +126,9 @@ def run_model_session(config: ModelConfig, plan: Plan, results: ResultsDir, labe
         if on_ready:
             on_ready(managed)
         # Thinking is counted by the server where it can, else by the model's own tokenizer.json.
-        count_tokens = first_count(getattr(server, "count_tokens", None), lazy_token_counter(server.model_name))
+        weights = [getattr(config.section(b), "model", None) for b in ("mlx", "vllm") if getattr(config, b)]
+        count_tokens = first_count(getattr(server, "count_tokens", None),
+                                   lazy_token_counter(server.model_name, *weights))
         records: list[RunRecord] = []
         warmed: bool | None = None
         for variant in variants:  # one after another on this launch: only the requests differ
