@@ -15,7 +15,7 @@ from typing import Any, Callable
 from backends import backend_for
 from orchestrator import __version__
 from orchestrator.agent.chat_client import ChatSettings
-from orchestrator.config import ModelConfig
+from orchestrator.config import BACKEND_NAMES, ModelConfig
 from orchestrator.session.managed_server import ManagedServer
 from orchestrator.results.records import ResultsDir, RunRecord
 from orchestrator.metrics.tokenizer_count import first_count, lazy_token_counter
@@ -126,7 +126,7 @@ def run_model_session(config: ModelConfig, plan: Plan, results: ResultsDir, labe
         if on_ready:
             on_ready(managed)
         # Thinking is counted by the server where it can, else by the model's own tokenizer.json.
-        weights = [getattr(config.section(b), "model", None) for b in ("mlx", "vllm") if getattr(config, b)]
+        weights = [getattr(getattr(config, b), "model", None) for b in BACKEND_NAMES]  # every section's copy
         count_tokens = first_count(getattr(server, "count_tokens", None),
                                    lazy_token_counter(server.model_name, *weights))
         records: list[RunRecord] = []
