@@ -134,3 +134,16 @@ def test_a_folder_made_unremovable_is_still_cleaned_up(played):
     result = played["unremovable_folder"]
     assert not result["errors"] and "[exit code: 0]" in result["results"][-1], result["results"]
     assert result["ws_left"] is False, "the workspace outlived its run"
+
+
+def test_change_detection_never_follows_a_link_or_opens_a_special_file(tmp_path):
+    """A link to /proc/self/mem or a FIFO left in the workspace is a change, read as what it is."""
+    from orchestrator.grading.grade import _digest_tree
+
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "mem").symlink_to("/proc/self/mem")
+    os.mkfifo(tmp_path / "pipe")
+    digests = _digest_tree(tmp_path)
+    assert digests["mem"] == "link:/proc/self/mem"
+    assert digests["pipe"].startswith("special:")
+    assert len(digests["a.py"]) == 64

@@ -19,8 +19,8 @@ gets ONE primary reason, chosen in this order (the first that applies):
 from __future__ import annotations
 
 import hashlib
-import shutil
-import tempfile
+import os
+import stat
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,14 +28,9 @@ from pathlib import Path
 from orchestrator.grading.answers import judge_answer
 from orchestrator.grading.changes import judge_changes
 from orchestrator.grading.reading import file_was_seen
-from orchestrator.workspace.commands import normalise
-from orchestrator.workspace.sandbox import Limits, run_contained
 from orchestrator.taskdef import Task
 from orchestrator.trajectory import Trajectory
 from orchestrator.workspace.workspace import SKIP_DIRS, Workspace
-
-HIDDEN_DIR = "_hidden_tests"
-GRADER_LIMITS = Limits(timeout_s=90, cpu_s=90, output_bytes=64 * 1024)
 
 
 @dataclass
@@ -56,39 +51,37 @@ class Grade:
 
 
 def _digest_tree(root: Path) -> dict[str, str]:
+    """Content digest of every regular file (links and special files by what they are, never followed:
+    a link to /proc/self/mem or a FIFO must not hang or leak into grading)."""
     out = {}
     for p in sorted(root.rglob("*")):
         rel = p.relative_to(root)
-        if p.is_file() and not SKIP_DIRS & set(rel.parts):
-            out[rel.as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest()
+        if SKIP_DIRS & set(rel.parts):
+            continue
+        try:
+            st = p.lstat()
+        except OSError:
+            continue
+        if stat.S_ISLNK(st.st_mode):
+            out[rel.as_posix()] = "link:" + os.readlink(p)
+        elif stat.S_ISREG(st.st_mode):
+            out[rel.as_posix()] = _file_digest(p)
+        elif not stat.S_ISDIR(st.st_mode):
+            out[rel.as_posix()] = f"special:{stat.S_IFMT(st.st_mode):o}"
     return out
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def changed_files(task: Task, ws: Workspace) -> list[str]:
     before, after = _digest_tree(task.repo), _digest_tree(ws.root)
     return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
-
-
-def _run_tests_on_copy(ws: Workspace, argv: list[str], with_hidden: bool) -> tuple[bool, str]:
-    """Tests on a throw-away copy: grading never changes the workspace the model left."""
-    base = Path(tempfile.mkdtemp(prefix="sb-grade-"))
-    try:
-        copy = base / "repo"
-        shutil.copytree(ws.root, copy, symlinks=True)
-        if with_hidden:
-            shutil.copytree(ws.task.hidden_tests, copy / HIDDEN_DIR)
-        (base / "home").mkdir()
-        result = run_contained(argv, copy, base / "home", GRADER_LIMITS)
-        tail = normalise(result.output, copy, base / "home").strip().splitlines()[-1:] or [""]
-        return result.exit_code == 0, tail[0][:300]
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
-
-
-def _pytest_argv(*args: str) -> list[str]:
-    import sys
-
-    return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
 
 
 def looping(traj: Trajectory) -> bool:
