@@ -15,7 +15,7 @@ def register(app: typer.Typer) -> None:
 
         console = Console(highlight=False)
         info, limits = describe(), Limits()
-        console.print(f"isolation: {info['isolation']} ({info['detail']})", markup=False, soft_wrap=True)
+        console.print(f"isolation: {info['isolation']} ({info['detail']})", markup=False)  # wraps at the width
         console.print(f"cgroup cap: {info['cgroup']} (else rlimits and the watchdog hold)", markup=False)
         console.print(f"limits per command: {limits.timeout_s:g} s wall, {limits.cpu_s} s CPU, "
                       f"{limits.total_memory_bytes // 2**20} MiB memory, {limits.max_procs} processes, "
