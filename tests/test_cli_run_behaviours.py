@@ -230,3 +230,8 @@ def test_concurrency_gives_a_launched_llama_server_that_many_slots(tmp_path, ver
     assert command[command.index("-c") + 1] == str(2048 * 3), "each slot gets the whole context"
     (run,) = read_jsonl(out / "runs.jsonl")
     assert run["concurrency"] == 3
+    # A launched server is measured: each turn carries its process tree's peak memory and the machine's.
+    turns = read_jsonl(out / "turns.jsonl")
+    assert turns and all(t["server_peak_rss_bytes"] > 0 and t["system_used_bytes"] > 0
+                         and t["system_available_bytes"] > 0 for t in turns)
+    assert run["peak_rss_bytes"] == max(t["server_peak_rss_bytes"] for t in turns)

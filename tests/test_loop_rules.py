@@ -108,7 +108,9 @@ def test_harness_feedback_keeps_the_end_of_a_long_check_output():
     assert out.harness_rounds == 1 and out.trajectory.ended == "answer" and out.trajectory.turns == 2
     short = iter([(False, "E   assert 3 == 4"), (True, "ok")])
     _, sent = drive([{"content": "a"}, {"content": "b"}], check=lambda: next(short), mode="harness")
-    assert "E   assert 3 == 4\n\nFix the problem" in sent[1][-1]["content"]
+    assert sent[1][-1]["content"] == ("The task is not done yet: the project's check still fails. Here is its "
+                                      "output:\n\nE   assert 3 == 4\n\nFix the problem with the tools, verify, "
+                                      "then answer.")
 
 
 def test_harness_rounds_zero_never_runs_the_check():
