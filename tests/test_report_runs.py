@@ -152,3 +152,18 @@ def test_past_the_page_budget_runs_keep_figures_and_name_their_transcript(report
     assert [v["check_views"] for v in views] == [v["check_views"] for v in full]  # checks stay
     assert [len(v["turn_views"]) for v in views] == [len(v["turn_views"]) for v in full]  # figures stay
     assert [v["explanation"] for v in views] == [v["explanation"] for v in full]
+
+
+def test_a_variants_index_says_what_its_requests_carried(tmp_path):
+    from orchestrator.results.records import ResultsDir
+
+    root = write_thinking_variants(tmp_path / "v")
+    meta_path = root / "models" / "thinker" / "meta.json"
+    import json as _json
+
+    meta = _json.loads(meta_path.read_text())
+    for v in meta["variants"]:  # as session/variants.py records them
+        v["request"] = {"chat_template_kwargs": {"enable_thinking": v["name"] != "off"}}
+    ResultsDir(root).write_json(meta_path, meta)
+    html = render(build_report([root]), "html")
+    assert "This variant's requests carried <code>{&quot;chat_template_kwargs&quot;: {&quot;enable_thinking&quot;: false}}" in html

@@ -60,7 +60,7 @@ def _expand_variant_metas(metas: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for v in variants:
             if isinstance(v, dict) and v.get("name"):
                 out.append({**meta, "variant": v["name"], "config_hash": v.get("config_hash"),
-                            "max_tokens": v.get("max_tokens")})
+                            "max_tokens": v.get("max_tokens"), "request": v.get("request")})
     return out
 
 
@@ -106,6 +106,8 @@ def _label_models(loaded: Loaded, metas: list[dict[str, Any]]) -> None:
             models[lab]["backend"] = models[lab]["backend"] or meta.get("backend")
             cap = meta.get("max_tokens") or ((meta.get("config") or {}).get("sampling") or {}).get("max_tokens")
             models[lab]["max_tokens"] = models[lab].get("max_tokens") or cap
+            if isinstance(meta.get("request"), dict):  # what a variant's requests carried over the config's
+                models[lab]["variant_request"] = meta["request"]
     seed_by_config = {m["config"]: m["name"] for m in load_seed()["models"]}
     first_seen = list(dict.fromkeys(m["model"] for m in models.values()))
     for m in models.values():

@@ -106,7 +106,8 @@ def render_html(report: dict[str, Any], figures: dict[str, bytes], run_views: li
         body.extend(html_table(t) for t in section.tables)
         body.extend(_figure(name, figures[name]) for name in section.figures if name in figures)
     if run_views:
-        body.append(render_runs(run_views))
+        requests = {m["label"]: m["variant_request"] for m in report["models"] if m.get("variant_request")}
+        body.append(render_runs(run_views, requests))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>siliconbench report</title><style>{CSS}{RUNS_CSS}</style></head>\n"

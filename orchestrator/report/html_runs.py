@@ -7,6 +7,7 @@ a closed <details> around the target of a fragment link). Every text is escaped:
 
 from __future__ import annotations
 
+import json
 from html import escape
 from typing import Any
 
@@ -141,7 +142,7 @@ def _run(run: dict[str, Any]) -> str:
     return f'<details class="run"><summary>{head}</summary>\n' + "\n".join(body) + "\n</details>"
 
 
-def _index(label: str, runs: list[dict[str, Any]]) -> str:
+def _index(label: str, runs: list[dict[str, Any]], request: dict[str, Any] | None = None) -> str:
     """One model's runs at a glance: a row per task and mode, a linked cell per run."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for r in runs:
@@ -155,11 +156,13 @@ def _index(label: str, runs: list[dict[str, Any]]) -> str:
         rows.append(f'<tr><td class="name"><a href="#{escape(first["group"])}">{escape(first["title"])}</a></td>'
                     f'<td class="name">{escape(first["mode"])}</td>{cells}{"<td></td>" * (width - len(group))}</tr>')
     heads = "".join(f"<th>run {i}</th>" for i in range(width))
-    return (f'<div class="scroll"><h3 id="{escape(model_anchor(label))}">{escape(label)}</h3><table class="runs-index"><thead><tr><th class="name">Task</th>'
+    sent = (f'<p class="intro">This variant\'s requests carried <code>{escape(json.dumps(request, sort_keys=True))}'
+            "</code>.</p>") if request else ""
+    return (f'<div class="scroll"><h3 id="{escape(model_anchor(label))}">{escape(label)}</h3>{sent}<table class="runs-index"><thead><tr><th class="name">Task</th>'
             f'<th class="name">Mode</th>{heads}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
 
 
-def render_runs(views: list[dict[str, Any]]) -> str:
+def render_runs(views: list[dict[str, Any]], requests: dict[str, dict[str, Any]] | None = None) -> str:
     """The Runs section: an index per model, then every run grouped by model, task and mode."""
     if not views:
         return ""
@@ -171,7 +174,7 @@ def render_runs(views: list[dict[str, Any]]) -> str:
     for v in views:
         by_label.setdefault(v["label"], []).append(v)
     for label, runs in by_label.items():
-        out.append(_index(label, runs))
+        out.append(_index(label, runs, (requests or {}).get(label)))
     for label, runs in by_label.items():
         groups: dict[str, list[dict[str, Any]]] = {}
         for r in runs:
