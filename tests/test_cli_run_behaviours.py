@@ -18,6 +18,7 @@ import yaml
 from typer.testing import CliRunner
 
 from backends.llamacpp import find_binary
+from orchestrator.agent.chat_client import run_seed
 from orchestrator.cli.main import app
 from orchestrator.config import default_config_path
 from orchestrator.results.records import read_jsonl
@@ -128,7 +129,9 @@ def test_a_model_config_applies_to_a_server_given_by_base_url(tmp_path):
         requests = chat_requests(model)
     assert requests
     for body in requests:
-        assert (body["temperature"], body["top_p"], body["max_tokens"], body["seed"]) == (0.25, 0.9, 321, 7)
+        # The config's seed is the base of the run's own seed (orchestrator/agent/chat_client.run_seed).
+        assert (body["temperature"], body["top_p"], body["max_tokens"], body["seed"]) == (
+            0.25, 0.9, 321, run_seed(7, READ_TASK, 0))
         assert body["chat_template_kwargs"] == {"enable_thinking": False}
         assert body["model"] == "scripted"
     (run,) = read_jsonl(tmp_path / "res" / "runs.jsonl")

@@ -144,6 +144,9 @@ class RunRecord(Record):
     """Path of the transcript, relative to the results folder."""
     context_truncations: int = 0
     """Old tool outputs shortened so the conversation fit the model's context window."""
+    seed: int | None = None
+    """The sampling seed this run's requests carried (derived from the config's base seed, the task and
+    the run number): a rerun of this run sends it again."""
 
     def key(self) -> tuple[str, str, int, str]:
         """What identifies a finished task run for --resume."""

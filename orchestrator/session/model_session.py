@@ -88,13 +88,10 @@ def write_meta(results: ResultsDir, label: str, config: ModelConfig, managed: Ma
 
 
 def chat_settings(config: ModelConfig, server: Any) -> ChatSettings:
-    extra = dict(server.request_extras() or {})
-    if config.chat_template_kwargs:
-        extra.setdefault("chat_template_kwargs", dict(config.chat_template_kwargs))
-    s = config.sampling
-    return ChatSettings(model=server.model_name, temperature=s.temperature, top_p=s.top_p,
-                        max_tokens=s.max_tokens, seed=s.seed, timeout_s=config.request_timeout_s,
-                        extra_body=extra, api_key=getattr(server, "api_key", None) or "siliconbench")
+    """Everything the config says about its requests (the card's sampling, extra_body, template
+    switches, how earlier reasoning goes back) over what the backend adds."""
+    return ChatSettings.from_config(config, model=server.model_name, extras=server.request_extras(),
+                                    api_key=getattr(server, "api_key", None))
 
 
 def run_model_session(config: ModelConfig, plan: Plan, results: ResultsDir, label: str | None = None,

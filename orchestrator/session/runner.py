@@ -89,7 +89,8 @@ def _memory_fields(marker: MemoryMarker | None) -> dict[str, Any]:
     snap = marker.mark()
     data = snap if isinstance(snap, dict) else vars(snap)
     keys = ("server_peak_rss_bytes", "system_used_bytes", "system_available_bytes", "swap_used_bytes",
-            "wired_bytes", "gpu_used_bytes", "gpu_working_set_limit_bytes", "kv_cache_usage_perc")
+            "wired_bytes", "server_peak_footprint_bytes", "gpu_used_bytes", "gpu_working_set_limit_bytes",
+            "kv_cache_usage_perc")
     return {k: data.get(k) for k in keys if k in data}
 
 
@@ -146,7 +147,7 @@ class ModelRun:
 
     def _attempt(self, task: Task, run: int):
         t = self.target
-        chat = ChatClient(t.server.base_url, t.chat)
+        chat = ChatClient(t.server.base_url, t.chat.for_run(task.id, run))  # a seed of this run's own
         base = dict(model=t.label, config_hash=t.config_hash, task=task.id, run=run,
                     mode=self.plan.mode, concurrency=self.plan.concurrency)
         turns: list = []
@@ -224,6 +225,7 @@ class ModelRun:
             transcript=str(transcript.relative_to(self.results.root)),
             context_truncations=outcome.truncations,
             harness=getattr(outcome, "harness_summary", None),
+            seed=t.chat.for_run(task.id, run).seed,
         )
 
 
