@@ -119,3 +119,47 @@ def test_count_tokens_and_models_answer_without_a_model_turn(proxied):
     assert counted.status_code == 200 and counted.json()["input_tokens"] > 50
     assert client.get("/v1/models").json()["data"][0]["id"] == "scripted"
     assert records == [] and model.requests == []
+
+
+def test_a_request_in_flight_when_the_harness_stops_is_cut_and_still_recorded(tmp_path):
+    """The server must not go on generating for a harness killed at its limit, and what came until then
+    is a measurement: recorded (first token and all), not blamed on the server."""
+    import threading
+    import time
+
+    with ScriptedModel([{"content": "one two three four", "token_delay_s": 3}]) as model:
+        records = []
+        proxy = MeteringProxy(model.base_url, tmp_path / "p.sock", "scripted", records.append, timeout_s=30)
+        proxy.__enter__()
+        client = httpx.Client(transport=httpx.HTTPTransport(uds=str(tmp_path / "p.sock")), base_url="http://s",
+                              timeout=30)
+        got_first = threading.Event()
+
+        def harness():
+            body = {"model": "x", "stream": True, "messages": [{"role": "user", "content": "hi"}]}
+            try:
+                with client.stream("POST", "/v1/chat/completions", json=body) as resp:
+                    for line in resp.iter_lines():
+                        if '"content"' in line:
+                            got_first.set()
+            except httpx.HTTPError:
+                pass
+
+        thread = threading.Thread(target=harness)
+        thread.start()
+        assert got_first.wait(10)
+        started = time.monotonic()
+        proxy.__exit__(None, None, None)  # the harness's limit: the proxy closes
+        assert time.monotonic() - started < 2.5  # did not wait for the rest of the answer
+        thread.join(10)
+        client.close()
+    (rec,) = records
+    assert rec.error.startswith("cut off") and not rec.server_fault
+    assert rec.result.content == "one " and rec.result.metrics.ttft_s is not None and rec.result.finish_reason is None
+
+
+def _swallow(call):
+    try:
+        call()
+    except httpx.HTTPError:
+        pass

@@ -14,7 +14,8 @@ from orchestrator.results.records import TurnRecord
 
 def turn_record(base: dict[str, Any], turn: int, metered: Metered, memory: dict[str, Any],
                 count_tokens: TokenCounter | None, warm: bool) -> TurnRecord | None:
-    """None for a request that never reached the model (refused by the proxy, server down)."""
+    """None for a request that never reached the model (refused by the proxy or the server). A request
+    cut mid-way (the harness stopped at its limit, the server broke off) is recorded with what came."""
     if metered.result is None:
         return None
     result = metered.result

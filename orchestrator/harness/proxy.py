@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import socket
 import socketserver
 import threading
 import time
@@ -44,6 +45,7 @@ class Metered:
     request_bytes: int
     tools_offered: int
     result: TurnResult | None
+    """The answer; for a request cut mid-way, what had come until then (finish_reason None)."""
     error: str | None = None
     client_streamed: bool = True
     tool_results: dict[str, str] = field(default_factory=dict)
@@ -99,10 +101,13 @@ class MeteringProxy:
         with self._lock:
             in_flight = list(self._in_flight)
         for resp in in_flight:  # a killed harness's last request must not keep the server generating
-            resp.close()
-        self._client.close()  # also ends a request still waiting for the server's first bytes
-        with self._idle:  # let the cut requests be recorded (bounded: a stuck thread is left behind)
-            self._idle.wait_for(lambda: self._handling == 0, timeout=10)
+            _cut(resp)
+        self._client.close()
+        # Let the cut requests be recorded. Bounded: a request still waiting for the server's first
+        # bytes cannot be cut from here (llama-server sends them early, even during a long prefill);
+        # it is recorded, late, when its answer comes.
+        with self._idle:
+            self._idle.wait_for(lambda: self._handling == 0, timeout=3)
         if self._server:
             self._server.shutdown()
             self._server.server_close()
@@ -210,9 +215,13 @@ def _handler(proxy: MeteringProxy):
                                                       upstream_body, relay)
             except _UpstreamFailed as err:
                 record.error, record.server_fault = err.message, not 400 <= err.status < 500
+                record.result = err.partial
                 proxy.record(record)  # first, as for an answer: the harness may act at once on the error
                 if err.answered:
-                    return self._end_chunked() if err.status != 499 else None
+                    if err.status == 499:  # cut: the harness is going; end the connection, not just this answer
+                        self.close_connection = True
+                        return None
+                    return self._end_chunked()
                 if err.body is not None:  # the server's own error, as it sent it
                     return self._raw(err.status, err.body, err.content_type)
                 return self._json(err.status, {"error": {"message": err.message}})
@@ -259,12 +268,16 @@ def _handler(proxy: MeteringProxy):
                         if chunk:
                             acc.feed(now, chunk)
             except httpx.HTTPError as err:
+                # What came before the cut is still a measurement: seconds waited, tokens so far, no TTFT yet.
+                partial = acc.finish(time.perf_counter())
                 if proxy.closing:
-                    raise _UpstreamFailed(499, "cut off: the harness was stopped mid-answer", answered=True) from err
+                    raise _UpstreamFailed(499, "cut off: the harness was stopped mid-answer", answered=True,
+                                          partial=partial) from err
                 raise _UpstreamFailed(502, f"model server unreachable or broke off: {err or type(err).__name__}",
-                                      answered=started) from err
+                                      answered=started, partial=partial) from err
             except (BrokenPipeError, ConnectionResetError) as err:
-                raise _UpstreamFailed(499, "the harness closed the connection mid-answer", answered=True) from err
+                raise _UpstreamFailed(499, "the harness closed the connection mid-answer", answered=True,
+                                      partial=acc.finish(time.perf_counter())) from err
             return acc.finish(time.perf_counter())
 
         def _count_tokens(self, body: dict[str, Any], raw: bytes) -> None:
@@ -315,9 +328,22 @@ def _handler(proxy: MeteringProxy):
     return Handler
 
 
+def _cut(resp: httpx.Response) -> None:
+    """End a response another thread is reading: shutting the socket down wakes a blocked read (closing
+    it would not), and the server sees the client go and stops generating."""
+    stream = resp.extensions.get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    resp.close()
+
+
 class _UpstreamFailed(Exception):
     def __init__(self, status: int, message: str, answered: bool, body: bytes | None = None,
-                 content_type: str | None = None):
+                 content_type: str | None = None, partial: TurnResult | None = None):
         super().__init__(message)
         self.status, self.message, self.answered = status, message, answered
-        self.body, self.content_type = body, content_type
+        self.body, self.content_type, self.partial = body, content_type, partial

@@ -138,7 +138,7 @@ def _harness_result(task: Task, ws: Workspace, adapter: ModuleType, metered: lis
         # The graders know answer / max_turns: a run stopped by our wall clock also ran out of budget.
         traj.ended = "max_turns" if outcome.ended in ("max_turns", "time_limit") else "answer"
         error = None if outcome.ended == "answer" else f"{outcome.ended}: {outcome.detail or ''}".strip(": ")
-        refused = next((m.error for m in metered if m.error and m.result is None), None)
+        refused = next((m.error for m in metered if m.error and not m.server_fault), None)
         if refused and error:  # the server's own words (e.g. a prompt over its context) say why
             error += f"; {refused}"
     summaries = [{"api": m.api, "translated": m.translated, "request_bytes": m.request_bytes,
