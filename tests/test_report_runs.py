@@ -77,7 +77,8 @@ def test_the_capped_run_says_why_and_flags_its_repetition(report, html):
     cut = views["run-thinker_on-config_read-raw-r1"]
     (turn,) = cut["turn_views"]
     assert turn["figures"]["finish_reason"] == "length" and turn["content"]["repeats"]
-    assert "cut by the token cap at 512 tokens of max_tokens 512" in cut["explanation"]
+    assert cut["explanation"].endswith("cut by the token cap at 512 tokens of max_tokens 512; turn 1's text repeats itself")
+    assert "repeats" not in views["run-thinker_budget-128-config_read-raw-r1"]["explanation"]  # prose: no flag
     assert "✗ no_tool_calls ✂ cap" in html
     assert '<span class="finish length">length</span>' in html
 

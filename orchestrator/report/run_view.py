@@ -121,7 +121,12 @@ def build_run_view(summary: dict[str, Any], turn_records: list[dict[str, Any]]) 
     turns.sort(key=lambda t: t["turn"])
     checks = [{"name": str(c.get("name")), "passed": bool(c.get("passed")), "detail": cap_text(c.get("detail"), 3000)}
               for c in summary.get("checks") or [] if isinstance(c, dict)]
-    return {**summary, "prompt": cap_text(prompt), "turn_views": turns, "check_views": checks,
+    explanation = summary.get("explanation") or ""
+    last = turns[-1] if turns else None
+    if explanation and last and (last["content"]["repeats"] or last["reasoning"]["repeats"]):
+        # what a cut run so often is: a small model saying the same thing until the cap
+        explanation += f"; turn {last['turn']}'s text repeats itself"
+    return {**summary, "explanation": explanation, "prompt": cap_text(prompt), "turn_views": turns, "check_views": checks,
             "transcript_problem": missing, "error": cap_text((transcript or {}).get("error"), 2000)}
 
 
