@@ -65,11 +65,14 @@ def test_lines_are_whole_and_a_torn_last_line_is_skipped(tmp_path):
 
 def test_where_each_file_of_a_results_folder_goes(tmp_path):
     results = ResultsDir(tmp_path / "res")
+    ResultsDir(tmp_path / "deeper" / "still" / "res").close()  # --out may name a folder not made yet
     assert results.model_dir("m-1") == tmp_path / "res" / "models" / "m-1" and results.model_dir("m-1").is_dir()
     path = results.transcript_path("m-1", "tdd", "raw", 2)
     assert path == tmp_path / "res" / "transcripts" / "m-1" / "tdd-raw-r2.json" and path.parent.is_dir()
-    results.write_json(path, {"a": 1, "when": object.__name__})
-    assert json.loads(path.read_text()) == {"a": 1, "when": "object"}
+    results.write_json(path, {"a": 1, "where": tmp_path, "name": "café"})
+    text = path.read_bytes().decode("utf-8")
+    assert json.loads(text) == {"a": 1, "where": str(tmp_path), "name": "café"}, "paths and such as strings"
+    assert text.startswith('{\n  "a": 1'), "indented for a human reading meta.json"
     assert not path.with_suffix(".json.tmp").exists(), "written through a temporary file, then renamed"
     results.close()
 
