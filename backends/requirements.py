@@ -20,8 +20,9 @@ _LOCAL_HINTS = ("/", "./", "../", "~")
 _WEIGHT_SUFFIXES = (".gguf", ".safetensors", ".bin")
 
 
-def check_named_files(config: ModelConfig) -> None:
-    """Every file the config's section names exists: its chat template, and a model given as a path."""
+def check_named_files(config: ModelConfig, check_model: bool = True) -> None:
+    """Every file the config's section names exists: its chat template, and a model given as a path
+    (`check_model=False` where the backend checks its model itself)."""
     name = config.backend
     section = config.section()
     where = config.path or config.name
@@ -32,7 +33,7 @@ def check_named_files(config: ModelConfig) -> None:
             raise UserError(f"{where}: {name}.chat_template: '{template}' not found (looked for {path}); "
                             f"put the template there, or remove the key to use the model's own")
     model = getattr(section, "model", None)
-    if isinstance(model, str) and not model.startswith("package:") and _looks_local(model):
+    if check_model and isinstance(model, str) and not model.startswith("package:") and _looks_local(model):
         path = config.resolve_path(model)
         if not path.exists():
             raise UserError(f"{where}: {name}.model: '{model}' not found (looked for {path}); "

