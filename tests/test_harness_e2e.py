@@ -8,6 +8,7 @@ import os
 import subprocess
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -70,10 +71,10 @@ def test_claude_code_runs_on_a_server_without_messages_through_translation(tmp_p
 
 
 def test_a_wrong_fix_fails_by_the_same_graders(tmp_path):
-    need("mini-swe-agent")
-    wrong = harness_script(TASK, "mini-swe-agent", "fail_wrong_fix_minus_one.json")
+    need("claude-code")
+    wrong = harness_script(TASK, "claude-code", "fail_wrong_fix_minus_one.json")
     with ScriptedModel({TASK.prompt: wrong}, count_by="tool_results") as model:
-        result = run_harness_task(TASK, HarnessSettings("mini-swe-agent", max_turns=10, wall_s=120),
+        result = run_harness_task(TASK, HarnessSettings("claude-code", max_turns=10, wall_s=120),
                                   model.base_url, "scripted")
     assert not result.grade.passed and result.grade.reason == "wrong_fix"
 
@@ -81,23 +82,23 @@ def test_a_wrong_fix_fails_by_the_same_graders(tmp_path):
 def test_the_harness_is_contained(tmp_path):
     """Its commands cannot reach the real model server, the home folder, the project or the tasks'
     hidden tests, and cannot write outside the workspace."""
-    need("mini-swe-agent")
+    need("claude-code")
     with ScriptedModel([], count_by="tool_results") as model:
         port = model.base_url.split(":")[2].split("/")[0]
         probes = [
             f"python3 -c \"import socket; socket.create_connection(('127.0.0.1', {port}), 2)\" 2>&1; echo net=$?",
-            f"ls {os.path.expanduser('~')} {TASK.folder} /work 2>&1; echo ls=$?",
+            f"ls {os.path.expanduser('~')}/.ssh {TASK.folder} {Path(__file__).parent} 2>&1; echo ls=$?",
             f"cat {TASK.hidden_tests}/*.py 2>&1 | head -3; echo hidden=$?",
             "touch /usr/evil /etc/evil 2>&1; echo usr=$?",
             f"id -u; echo HOME=$HOME",
         ]
-        model.scripts = [{"tool_calls": [{"name": "bash", "arguments": {"command": c}}]} for c in probes] + [
-            {"tool_calls": [{"name": "bash", "arguments": {"command": "echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT"}}]}]
-        result = run_harness_task(TASK, HarnessSettings("mini-swe-agent", max_turns=10, wall_s=120),
+        model.scripts = [{"tool_calls": [{"name": "Bash", "arguments": {"command": c, "description": "probe"}}]}
+                         for c in probes] + [{"content": "Done."}]
+        result = run_harness_task(TASK, HarnessSettings("claude-code", max_turns=10, wall_s=120),
                                   model.base_url, "scripted")
-    outputs = [json.loads(e.result)["output"] for e in result.trajectory.events[:len(probes)]]
+    outputs = [e.result for e in result.trajectory.events[:len(probes)]]
     assert "net=0" not in outputs[0] and "net=1" in outputs[0]
-    assert "No such file" in outputs[1] and "ls=0" not in outputs[1]
+    assert outputs[1].count("No such file") == 3 and "ls=0" not in outputs[1]
     assert "import" not in outputs[2]
     assert "usr=0" not in outputs[3] and not os.path.exists("/usr/evil")
     assert outputs[4].split()[0] != "0"  # never root inside

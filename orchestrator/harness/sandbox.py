@@ -73,8 +73,13 @@ def harness_argv(command: list[str], env: dict[str, str], workdir: Path, state: 
     hand_over(workdir, state)
     if uid is not None:
         os.chmod(socket_path, 0o666)  # the harness is not root; the socket's folder is root's own (0700)
-    spec = BwrapSpec(cwd=workdir, writable=(workdir, state), read_only=(install_root(executable), BRIDGE),
+    # The bridge runs from the state folder: binding it where it lives would show the project's path.
+    bridge_copy = state / ".siliconbench-bin" / BRIDGE.name
+    bridge_copy.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(BRIDGE, bridge_copy)
+    hand_over(bridge_copy.parent)
+    spec = BwrapSpec(cwd=workdir, writable=(workdir, state), read_only=(install_root(executable),),
                      masked=(TASKS_DIR,), env=env, limits=harness_limits(wall_s), unix_sockets=(socket_path,),
                      tmp_bytes=512 * 2**20)
-    bridge = [str(Path(sys.executable).resolve()), "-I", str(BRIDGE), str(socket_path), str(BRIDGE_PORT), "--"]
+    bridge = [str(Path(sys.executable).resolve()), "-I", str(bridge_copy), str(socket_path), str(BRIDGE_PORT), "--"]
     return bwrap_argv(spec, bridge + command, run_as=uid)
