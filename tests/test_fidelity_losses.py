@@ -158,3 +158,13 @@ def test_a_run_ending_on_a_lost_call_says_parser_dropped_call(last_turn):
     out, verdict = run_task([{"tool_calls": [READ]}, last_turn])
     assert out.trajectory.dropped_call_turns == [2]
     assert verdict.reason == "parser_dropped_call"
+
+
+def test_a_think_block_leaked_beside_parsed_reasoning_is_reasoning_not_answer():
+    # vLLM #38212: the reasoning parser took the first block, a later <think> block leaked into content.
+    result = turn([{"reasoning": "plan A"}, {"content": "<think>\nplan B\n</think>\n\nThe fix is in a.py."}],
+                  "stop", 20)
+    assert result.reasoning == "plan A\n\nplan B"
+    assert result.content == "The fix is in a.py."
+    plain = turn([{"reasoning": "plan A"}, {"content": "Use x < y and z > w."}], "stop", 9)
+    assert (plain.reasoning, plain.content) == ("plan A", "Use x < y and z > w.")

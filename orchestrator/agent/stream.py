@@ -146,6 +146,12 @@ class StreamAccumulator:
                 reasoning = tagged
                 thinking_start = self.content_marks[0][0] if self.content_marks else None
                 thinking_end = self._time_at_content_index(end_index)
+        else:
+            # A parser that split the first block but leaked a later one into the content (vLLM #38212,
+            # MiniMax's interleaved <think> blocks): the leaked block is thinking too, not the answer.
+            tagged, rest, end_index = split_thinking(raw)
+            if end_index is not None and tagged:
+                reasoning, answer = reasoning + "\n\n" + tagged, rest
         metrics = self._metrics(t_end, thinking_start, thinking_end, bool(reasoning))
         calls = [self.tool_calls[i] for i in sorted(self.tool_calls)]
         losses = find_losses(self.finish_reason, answer, reasoning, calls, metrics.completion_tokens)
