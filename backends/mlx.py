@@ -31,6 +31,15 @@ class Mlx(ServerDefaults):
             raise UserError(f"mlx-lm is not installed; {hint}")
         check_min_version(config, package_version("mlx-lm"), "mlx-lm", "pip install -U mlx-lm")
 
+    def with_slots(self, config: ModelConfig, slots: int) -> ModelConfig:
+        """mlx_lm.server batches concurrent requests only when they carry no seed (its _is_batchable):
+        with seeds, N runs at once would be served one after another. Concurrent runs go unseeded."""
+        if slots <= 1 or config.sampling.seed is None:
+            return config
+        copy = config.model_copy(update={"sampling": config.sampling.model_copy(update={"seed": None})})
+        copy._path = config.path
+        return copy
+
     def build_command(self, config: ModelConfig, port: int) -> list[str]:
         s = config.mlx
         argv = list(s.executable) if s.executable else [sys.executable, "-m", "mlx_lm.server"]

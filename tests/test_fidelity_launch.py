@@ -155,3 +155,14 @@ def test_vllm_reads_its_version_from_the_servers_own_venv(tmp_path):
     check_min_version(config, installed, "vLLM", "")
     with pytest.raises(UserError, match=r"vllm.min_version: this model's parsers need vLLM >= 99.0, installed is "):
         check_min_version(tiny(tmp_path, min_version="99.0"), installed, "vLLM", "pip install -U vllm")
+
+
+def test_concurrent_runs_on_mlx_go_unseeded_so_mlx_lm_server_batches_them(tmp_path):
+    from backends.mlx import BACKEND
+
+    config = mlx_config(tmp_path)
+    assert config.sampling.seed == 0
+    assert BACKEND.with_slots(config, 1) is config, "one run at a time keeps its seed"
+    concurrent = BACKEND.with_slots(config, 4)
+    assert concurrent.sampling.seed is None and concurrent.path == config.path
+    assert config.sampling.seed == 0, "the original config is not changed"
