@@ -111,3 +111,64 @@ def test_malformed_calls_are_counted_and_answered(ws, name, arguments, problem):
     assert event.malformed and event.result.startswith(f"error: {problem}"), event.result
     assert event.raw_arguments == (arguments if isinstance(arguments, str) else json.dumps(arguments))
     assert ws.log.ops == [], "a malformed call does nothing to the workspace"
+
+
+@pytest.mark.parametrize("command", [
+    "grep -e import /etc/passwd", "grep --regexp=import /etc/passwd", "grep --file=/etc/passwd utils/pagination.py",
+    "grep -f/etc/passwd utils/pagination.py", "wc --files0-from=/etc/passwd", "grep -rn import ../",
+])
+def test_paths_hidden_in_options_or_after_an_explicit_pattern_are_confined(ws, command):
+    event = ws.call("run_command", {"command": command})
+    assert event.result.startswith("error:") and "root:" not in event.result, event.result
+
+
+@pytest.mark.parametrize("command", ["grep -n /not/a/path utils/pagination.py", "grep -n ../pattern utils/pagination.py",
+                                     "head -n5 utils/pagination.py"])
+def test_a_pattern_or_an_option_value_is_not_taken_for_a_path(ws, command):
+    event = ws.call("run_command", {"command": command})
+    assert not event.result.startswith("error:"), event.result
+
+
+def test_refusals_say_which_rule_was_broken(ws):
+    assert "absolute paths are not allowed" in ws.call("run_command", {"command": "cat /etc/hostname"}).result
+    assert "outside the repository are not allowed" in ws.call("run_command", {"command": "cat ../missing.txt"}).result
+    (ws.root / "dangling").symlink_to("/nonexistent/outside/file")
+    assert "leads outside" in ws.call("run_command", {"command": "cat dangling"}).result
+
+
+def test_a_node_id_is_confined_by_its_file_part_only(ws):
+    # The part after "::" names a test, not a path: ".." there is no escape.
+    event = ws.call("run_command", {"command": "pytest -q tests/test_page_links.py::test_x/../y"})
+    assert not event.result.startswith("error:") and "[exit code:" in event.result, event.result
+
+
+def test_command_output_is_normalised_so_replays_are_byte_identical(ws):
+    ws.call("write_file", {"path": "where.py", "content": (
+        "import os\nprint('cwd', os.getcwd())\nprint('home', os.environ['HOME'])\n"
+        "print('5 passed in 0.42s')\nprint('at 0x7f3a9c2b1d40 end')\n")})
+    result = ws.call("run_command", {"command": "python where.py"}).result
+    assert result.splitlines()[:4] == ["cwd .", "home .", "5 passed", "at 0x… end"], result
+
+
+def test_a_file_that_is_not_utf8_is_read_with_replacement_characters(ws):
+    (ws.root / "latin.txt").write_bytes(b"caf\xe9 ok\n")
+    assert ws.call("read_file", {"path": "latin.txt"}).result == "caf\ufffd ok\n"
+
+
+def test_a_fifo_is_refused_instead_of_blocking(ws):
+    import os
+
+    os.mkfifo(ws.root / "pipe")
+    event = ws.call("read_file", {"path": "pipe"})
+    assert event.result == "error: pipe is not a regular file" and event.error
+
+
+def test_failed_calls_are_logged_by_kind_with_their_path(ws):
+    ws.call("write_file", {"path": "../escape.py", "content": "x"})
+    ws.call("read_file", {"path": "nope.py"})
+    ws.call("search_code", {"pattern": "x", "path": "../.."})
+    assert [(op.kind, op.path, op.ok) for op in ws.log.ops] == [
+        ("write", "../escape.py", False), ("read", "nope.py", False), ("search_code", "../..", False)]
+    long_name = "d/" * 1500 + "f.py"
+    event = ws.call("read_file", {"path": long_name})
+    assert len(event.error) == 2000 and event.result == "error: " + event.error
