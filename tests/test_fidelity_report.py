@@ -65,3 +65,24 @@ def test_run_with_a_seed_models_config_against_a_running_server_sends_its_cards_
     assert {t["seed"] for t in turns} == set(seeds) and {t["max_tokens"] for t in turns} == {8192}
     runs = read_jsonl(tmp_path / "res" / "runs.jsonl")
     assert {r["run"]: r["seed"] for r in runs} == {r: run_seed(config.sampling.seed, TASK, r) for r in (0, 1)}
+
+
+def test_the_report_says_how_much_of_the_prompt_was_cached():
+    from orchestrator.report.cost import _cached_share
+
+    turns = [{"prompt_tokens": 1000, "cached_tokens": 990}, {"prompt_tokens": 3000, "cached_tokens": 1010},
+             {"prompt_tokens": 500, "cached_tokens": None}, {"prompt_tokens": None, "cached_tokens": 5}]
+    assert _cached_share(turns) == 2000 / 4000  # only turns that report both count
+    assert _cached_share([{"prompt_tokens": 10, "cached_tokens": None}]) is None
+
+
+def test_the_speed_and_memory_tables_carry_the_cached_share_and_the_footprint(tmp_path):
+    script = [{"tool_calls": [READ]}, {"content": "Nothing to fix."}]
+    with ScriptedModel({load_task(TASK).prompt: script}) as model:
+        assert invoke("run", "--base-url", model.base_url, "--served-model", "scripted", "--tasks", TASK,
+                      "--runs", "1", "--out", tmp_path / "res", "--no-report").exit_code == 0
+    report = build_report([tmp_path / "res"])
+    (perf,) = report["performance"].values()
+    assert "prompt_cached_share" in perf and "peak_footprint_bytes" in perf
+    text = render(report, "md")
+    assert "cached" in text and "footprint" in text

@@ -49,6 +49,9 @@ def performance_section(loaded: Loaded, mode: str, tasks: list[dict[str, str]]) 
             "ttft_p90_s": percentile((t.get("ttft_s") for t in warm), 90),
             "decode_tps_median": median(t.get("decode_tps") for t in warm),
             "prefill_tps_median": median(t.get("prefill_tps") for t in warm),
+            # prefill_tps is null for turns that prefilled too few fresh tokens: say how much was cached.
+            "prompt_cached_share": _cached_share(warm),
+            "peak_footprint_bytes": _max_known(t.get("server_peak_footprint_bytes") for t in turns),
             "peak_rss_bytes": peak_rss,
             "peak_gpu_bytes": peak_gpu,
             "peak_memory_bytes": peak,
@@ -60,6 +63,14 @@ def performance_section(loaded: Loaded, mode: str, tasks: list[dict[str, str]]) 
             "score_per_gib": passes / (peak / GIB) if peak else None,
         }
     return out
+
+
+def _cached_share(turns: list[dict[str, Any]]) -> float | None:
+    """Cached prompt tokens over prompt tokens, over the turns that report both."""
+    known = [(t["cached_tokens"], t["prompt_tokens"]) for t in turns
+             if t.get("cached_tokens") is not None and t.get("prompt_tokens")]
+    total = sum(p for _, p in known)
+    return min(1.0, sum(c for c, _ in known) / total) if total else None
 
 
 def _run_tokens(run: dict[str, Any]) -> int | None:

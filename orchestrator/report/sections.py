@@ -179,20 +179,29 @@ def performance_tables(report: dict[str, Any]) -> list[Table]:
     perf, labels = report["performance"], [m["label"] for m in report["models"]]
     names = [model_name(report, lab, speed=True) for lab in labels]
     speed = [[name, num(p["load_s"]), num(p["ttft_median_s"], 2), num(p["ttft_p90_s"], 2),
-              num(p["decode_tps_median"]), num(p["prefill_tps_median"]), str(p["warm_turns"])]
+              num(p["decode_tps_median"]), num(p["prefill_tps_median"]), _share(p.get("prompt_cached_share")),
+              str(p["warm_turns"])]
              for name, p in zip(names, (perf[lab] for lab in labels))]
     cost = [[name, gib(p["memory_after_load_bytes"]), gib(p["peak_rss_bytes"]), gib(p["peak_gpu_bytes"]),
+             gib(p.get("peak_footprint_bytes")),
              num(p["wall_s_total"]), f"{p['passes']}", num(p["score_per_hour"]), num(p["score_per_gib"], 2)]
             for name, p in zip(names, (perf[lab] for lab in labels))]
     per_task = [[t["title"]] + [num(perf[lab]["wall_s_per_task"][t["id"]]) for lab in labels]
                 for t in report["tasks"]]
     mode = report["primary_mode"]
-    return [Table(["Model", "load s", "TTFT median s", "TTFT p90 s", "decode tok/s", "prefill tok/s", "warm turns"],
+    return [Table(["Model", "load s", "TTFT median s", "TTFT p90 s", "decode tok/s", "prefill tok/s",
+                   "prompt\ncached", "warm turns"],
                   speed, title="Speed (medians over warm turns)"),
-            Table(["Model", "after load", "peak RSS", "peak GPU", f"wall s ({mode})", "passes", "passes / hour",
+            # Footprint: macOS only, unverified until a Mac has run it (metrics/footprint.py).
+            Table(["Model", "after load", "peak RSS", "peak GPU", "peak\nfootprint", f"wall s ({mode})", "passes",
+                   "passes / hour",
                    "passes / GiB"], cost, title=f"Memory, and score per hour and per GiB ({mode} runs)"),
             Table(["Task"] + names, per_task, title=f"Wall time per run, seconds (mean per task, {mode})",
                   links=_task_links(report, labels, mode, lambda lab, t: perf[lab]["wall_s_per_task"][t] is not None))]
+
+
+def _share(value: float | None) -> str:
+    return DASH if value is None else f"{100 * value:.0f}%"
 
 
 def _task_links(report: dict[str, Any], labels: list[str], mode: str, has_runs) -> dict[tuple[int, int], str]:
