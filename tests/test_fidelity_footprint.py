@@ -78,7 +78,8 @@ def test_sampler_records_the_peak_footprint_per_turn(monkeypatch):
     assert first.server_peak_rss_bytes is not None, "RSS stays beside the footprint"
 
 
-@pytest.mark.skipif(platform.system() == "Darwin", reason="elsewhere than macOS there is no libproc")
+@pytest.mark.platform_skip
+@pytest.mark.skipif(platform.system() == "Darwin", reason="on macOS libproc is there: this checks its absence")
 def test_no_footprint_off_a_mac():
     assert fp.libproc_call() is None
     with MemorySampler(os.getpid(), interval_s=60) as sampler:
