@@ -69,6 +69,7 @@ CLEAN = [
     ("an answer cut by the cap", [{"content": "The bug is"}], "length", 3),
     ("reasoning then a call", [{"reasoning": "need a.py"}, CALL_DELTA], "tool_calls", 15),
     ("unknown token count", [], "stop", None),
+    ("only the end of the turn", [], "stop", 2),
 ]
 
 

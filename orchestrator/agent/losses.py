@@ -21,6 +21,9 @@ from typing import Any
 
 from orchestrator.agent.thinking import TOOL_CALL_MARKERS, has_tool_call_markup
 
+# A turn that generated only its end (EOS, an end-of-turn marker) lost nothing: a call is more tokens.
+END_OF_TURN_TOKENS = 2
+
 LOSS_KINDS = ("finish_tool_calls_without_call", "empty_message", "call_cut_by_cap",
               "markup_in_content", "markup_in_reasoning")
 
@@ -71,7 +74,7 @@ def find_losses(finish_reason: str | None, content: str, reasoning: str, calls: 
     kinds = []
     if finish_reason == "tool_calls" and not calls:
         kinds.append("finish_tool_calls_without_call")
-    if completion_tokens and not (content.strip() or reasoning.strip() or calls):
+    if (completion_tokens or 0) > END_OF_TURN_TOKENS and not (content.strip() or reasoning.strip() or calls):
         kinds.append("empty_message")
     if finish_reason == "length" and (
             _open_call(content) or _open_call(reasoning)
