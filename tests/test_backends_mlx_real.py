@@ -58,7 +58,7 @@ def write_config(tmp_path) -> ModelConfig:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    """One real server for the module; `stop()` ends it early (the lifecycle test) and is idempotent."""
+    """One real server for the module; `stop_early()` ends it early (the lifecycle test), idempotent."""
     tmp = tmp_path_factory.mktemp("mlx")
     started = time.monotonic()
     config = write_config(tmp)
@@ -67,7 +67,8 @@ def served(tmp_path_factory):
         server = stack.enter_context(launch(config, log_path=tmp / "server.log"))
         print(f"\nmlx: convert/cache {convert_s:.1f} s, load {server.load_s:.1f} s, "
               f"OpenBLAS {'on' if config.mlx.env else 'off (apt-get install -y libopenblas0-pthread)'}")
-        server.stop = stack.close
+        # Not `stop`: the server's own __exit__ calls self.stop(), which must stay the real one.
+        server.stop_early = stack.close
         yield server
 
 
@@ -117,5 +118,5 @@ def test_no_server_process_is_left_after_the_context_exits(served):
     pid, port = served.pid, served.base_url.rsplit(":", 1)[1].removesuffix("/v1")
     assert mlx_servers(port) == {pid} and served.is_alive()
     tree = [pid, *descendants(pid)]
-    served.stop()
+    served.stop_early()
     assert not alive(tree), "the launcher returned before its server's process tree was gone"

@@ -123,8 +123,9 @@ def test_stopping_vllm_leaves_no_process(vllm):
     assert len(vllm.tree) > 1, "vLLM runs its engine core in a child process"
     tree = [vllm.server.pid] + [c.pid for c in psutil.Process(vllm.server.pid).children(recursive=True)]
     segments = mapped_shared_memory(tree)
+    process = vllm.server.process
     vllm.stop()
-    assert vllm.server.process.poll() is not None
+    assert process.poll() is not None and vllm.server.process is None
     left = [pid for pid in set(vllm.tree) | set(tree) if psutil.pid_exists(pid)
             and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
     assert not left, f"vLLM processes left behind: {left}"
