@@ -107,10 +107,12 @@ def write_config(work: Path, group: str) -> bool:
     return True
 
 
-def run_mutmut(work: Path, max_children: int, minutes: float | None) -> int:
-    """mutmut on one group; stopped after `minutes` (what it checked is kept: the next run goes on)."""
+def run_mutmut(work: Path, max_children: int, minutes: float | None, names: list[str] | None = None) -> int:
+    """mutmut on one group; stopped after `minutes` (what it checked is kept: the next run goes on).
+    `names`: only these mutants (mutmut re-tests a function only when its code changed, not its tests)."""
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    cmd = ["nice", "-n", "10", sys.executable, "-m", "mutmut", "run", "--max-children", str(max_children)]
+    cmd = ["nice", "-n", "10", sys.executable, "-m", "mutmut", "run", "--max-children", str(max_children),
+           *(names or [])]
     log = work / "mutmut.log"
     print(f"mutmut running in {work} (progress: {log})", flush=True)
     with open(log, "w") as out:  # its progress line redraws itself: keep it out of the terminal
@@ -195,6 +197,8 @@ def main() -> int:
     parser.add_argument("--fresh", action="store_true", help="forget earlier results")
     parser.add_argument("--max-children", type=int, default=2, help="mutants tested at once (default 2)")
     parser.add_argument("--fail-under", type=float, default=None, help="exit 1 when the score is below this")
+    parser.add_argument("--retest-survivors", action="store_true",
+                        help="run the surviving mutants again (after adding tests: mutmut re-tests only changed code)")
     parser.add_argument("--minutes", type=float, default=None,
                         help="stop each group after this long (its results so far are kept; rerun to go on)")
     args = parser.parse_args()
@@ -210,7 +214,13 @@ def main() -> int:
         if not write_config(work, group):
             print(f"{group}: none of its modules or tests exist here; skipped")
             continue
-        code = run_mutmut(work, args.max_children, args.minutes)
+        names = None
+        if args.retest_survivors:
+            names = [n for statuses in module_results([group]).values() for n, st in statuses.items()
+                     if st in ("survived", "suspicious", "no tests")]
+            if not names:
+                continue
+        code = run_mutmut(work, args.max_children, args.minutes, names)
         if code not in (0, 1):
             print(f"{group}: mutmut exited with {code} (see {work / 'mutmut.log'})", file=sys.stderr)
             return code
