@@ -194,6 +194,7 @@ def test_this_mac_takes_mlx_limit_and_bandwidth_of_its_chip_and_size():
     assert unknown.bandwidth_gbs is None and "bandwidth_gbs" in unknown.uncertain and unknown.wired_limit_gb == {}
 
 
+@pytest.mark.platform_skip
 @pytest.mark.skipif(sys.platform == "darwin", reason="off a Mac there is no 'this Mac' entry")
 def test_no_this_mac_entry_off_a_mac():
     assert this_mac(load_catalog()) is None
