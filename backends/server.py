@@ -31,7 +31,8 @@ from backends.registry import get_backend
 
 STOP_GRACE_S = 20.0
 """How long a stopping server may take to clean up after SIGTERM before it is killed."""
-KILL_WAIT_S = 5.0
+KILL_WAIT_S = 30.0
+"""SIGKILL cannot be refused, but a big process takes a while to be torn down on a loaded machine."""
 
 
 @dataclass

@@ -89,6 +89,7 @@ def test_sandbox_exec_argv_passes_every_path_as_a_parameter(tmp_path):
     assert f"WRITE_0={tmp_path.resolve()}" in argv
 
 
+@pytest.mark.platform_skip
 @pytest.mark.skipif(sys.platform != "darwin", reason="Seatbelt runs only on macOS; its rules are checked above")
 def test_seatbelt_for_real_on_a_mac(tmp_path):
     ws = tmp_path / "ws"
