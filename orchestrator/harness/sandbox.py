@@ -18,6 +18,7 @@ from pathlib import Path
 from orchestrator.errors import UserError
 from orchestrator.taskdef import TASKS_DIR
 from orchestrator.workspace.bwrap import BwrapSpec, RLimits, bwrap_argv, sandbox_uid
+from orchestrator.workspace.sandbox import hand_over
 
 BRIDGE = Path(__file__).with_name("bridge.py")
 HARNESS_UID = 65533
@@ -51,17 +52,11 @@ def harness_uid() -> int | None:
     return None if sandbox_uid() is None else HARNESS_UID
 
 
-def hand_over(*paths: Path) -> None:
+def _hand_over(*paths: Path) -> None:
+    """Give the harness's uid the folders it must write (nothing to do when not root)."""
     uid = harness_uid()
-    if uid is None:
-        return
-    for top in paths:
-        for dirpath, dirnames, filenames in os.walk(top):
-            for name in [dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)]:
-                try:
-                    os.lchown(name, uid, uid)
-                except OSError:
-                    pass
+    if uid is not None:
+        hand_over(*paths, uid=uid)
 
 
 def harness_argv(command: list[str], env: dict[str, str], workdir: Path, state: Path, socket_path: Path,
@@ -70,14 +65,14 @@ def harness_argv(command: list[str], env: dict[str, str], workdir: Path, state: 
         raise UserError("harness runs need bubblewrap to contain the harness and its commands: install it with "
                         "`apt-get install bubblewrap` (Linux; macOS is not supported yet)")
     uid = harness_uid()
-    hand_over(workdir, state)
+    _hand_over(workdir, state)
     if uid is not None:
         os.chmod(socket_path, 0o666)  # the harness is not root; the socket's folder is root's own (0700)
     # The bridge runs from the state folder: binding it where it lives would show the project's path.
     bridge_copy = state / ".siliconbench-bin" / BRIDGE.name
     bridge_copy.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(BRIDGE, bridge_copy)
-    hand_over(bridge_copy.parent)
+    _hand_over(bridge_copy.parent)
     spec = BwrapSpec(cwd=workdir, writable=(workdir, state), read_only=(install_root(executable),),
                      masked=(TASKS_DIR,), env=env, limits=harness_limits(wall_s), unix_sockets=(socket_path,),
                      tmp_bytes=512 * 2**20)
