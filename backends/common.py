@@ -15,7 +15,6 @@ from orchestrator.errors import UserError
 from orchestrator.units import GIB
 
 
-
 def server_env(config: ModelConfig, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(extra or {})
