@@ -2,7 +2,7 @@
 and Linux never MLX's).
 
 Adding a backend is one module with a `BACKEND` object behind the Protocol in base.py, plus its name
-and section in the config schema (orchestrator/config.py): nothing here changes.
+and section in the config schema (orchestrator/config/): nothing here changes.
 """
 
 from __future__ import annotations

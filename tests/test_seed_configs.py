@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from orchestrator.config import CONFIG_DIR, ModelConfig, _all_key_paths, load_config
+from orchestrator.config import CONFIG_DIR, ModelConfig, load_config
+from orchestrator.config.messages import _all_key_paths
 
 SEEDS = ("gemma-4-31b", "devstral-2-123b", "minimax-m2.5", "qwen3-coder-next", "qwen3.5-27b")
 
