@@ -213,3 +213,25 @@ def test_the_cached_share_of_a_prompt_never_exceeds_one():
     m = accumulate([delta(1.0, content="a"), usage(1.1, 100, 1, cached=150)]).metrics
     assert m.cached_share == 1.0
     assert accumulate([delta(1.0, content="a"), usage(1.1, 100, 1, cached=25)]).metrics.cached_share == 0.25
+
+
+def test_llama_server_timings_and_vllm_metrics_at_their_edges():
+    timings = {"predicted_per_second": 20.0, "prompt_per_second": 300.0, "prompt_n": 32, "cache_n": 50}
+    both = accumulate([delta(1.0, content="a"), (1.1, {"choices": [], "timings": timings,
+                                                        "metrics": {"decode_tps": 99.0, "prefill_tps": 999.0}}),
+                       usage(1.2, 100, 1, cached=10)])
+    m = both.metrics
+    assert (m.server_decode_tps, m.server_prefill_tps) == (20.0, 300.0), "32 prefilled tokens are enough; timings first"
+    assert m.cached_tokens == 10, "the usage's cached count wins over llama-server's cache_n"
+    only = accumulate([delta(1.0, content="a"), (1.1, {"choices": [], "metrics": {"tokens_per_second": 44.0}})])
+    assert only.metrics.server_decode_tps == 44.0
+
+
+def test_a_short_thought_is_timed_as_it_is():
+    result = accumulate([delta(1.0, reasoning_content="hm"), delta(1.25, reasoning_content="m"),
+                         delta(1.5, content="ok")])
+    assert result.metrics.thinking_s == pytest.approx(0.25)
+
+
+def test_unfinished_thinking_keeps_its_own_spacing():
+    assert split_thinking("<think>  indented\n")[0] == "  indented"
