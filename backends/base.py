@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
+import psutil
 
 from orchestrator.config import ModelConfig
 from orchestrator.errors import InfraError, UserError
@@ -126,10 +127,37 @@ def one_token_request(base_url: str, model: str, timeout: float, extras: dict[st
     return None
 
 
+class PortTaken(InfraError):
+    """What answers on the server's port is another program's: the port was taken between picking it
+    and our server binding it. Starting again on another port is the cure."""
+
+
+def listens_in_tree(root_pid: int, port: int) -> bool | None:
+    """True when a process of `root_pid`'s tree listens on `port`, False when none does, None when the
+    system will not say (another user's processes, a platform without per-process sockets)."""
+    try:
+        root = psutil.Process(root_pid)
+        tree = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return None
+    for proc in tree:
+        try:
+            if any(c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port
+                   for c in proc.net_connections(kind="tcp")):
+                return True
+        except psutil.NoSuchProcess:
+            continue
+        except psutil.Error:
+            return None
+    return False
+
+
 def wait_ready(proc: subprocess.Popen, base_url: str, model: str, deadline: float, log_path: Path,
                command: list[str], started: float, extras: dict[str, Any]) -> None:
-    """Alive, answering /health or /v1/models, then a real 1-token completion, before the deadline."""
+    """Alive, answering /health or /v1/models, then a real 1-token completion, before the deadline;
+    and what answers is our own server, not another program that took the port first."""
     root = base_url.removesuffix("/v1")
+    port = int(root.rsplit(":", 1)[1])
     last = "no answer yet"
     while True:
         code = proc.poll()
@@ -142,6 +170,8 @@ def wait_ready(proc: subprocess.Popen, base_url: str, model: str, deadline: floa
             raise InfraError(f"server not ready after {waited:.0f} s ({last})\ncommand: {' '.join(command)}\n"
                              f"last lines of {log_path}:\n{log_tail(log_path)}")
         if http_ok(f"{root}/health", min(2.0, left)) or http_ok(f"{base_url}/models", min(2.0, left)):
+            if listens_in_tree(proc.pid, port) is False:
+                raise PortTaken(f"port {port} answers but not from our server: another program took it")
             # mlx_lm.server says ok before its model is loaded: only a real request proves it ready.
             problem = one_token_request(base_url, model, timeout=max(1.0, min(left, 120.0)), extras=extras)
             if problem is None:

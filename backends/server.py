@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
+import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -24,11 +25,13 @@ from typing import Any
 import psutil
 
 from orchestrator.config import ModelConfig
-from orchestrator.errors import UserError
+from orchestrator.errors import InfraError, UserError
 
 from backends.base import Backend, die_with_parent, free_port, http_ok, wait_ready
 from backends.registry import get_backend
 
+PORT_ATTEMPTS = 3
+"""Starts on a fresh port when another program took the one picked for the server."""
 STOP_GRACE_S = 20.0
 """How long a stopping server may take to clean up after SIGTERM before it is killed."""
 KILL_WAIT_S = 30.0
@@ -71,26 +74,47 @@ class ModelServer:
             self.base_url, self.model_name, self.api_key = attached.base_url, attached.model_name, attached.api_key
             self.version = impl.server_version(self.base_url, [])
             return self
-        section = config.section()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        port = free_port()
-        self.command = impl.build_command(config, port)
-        self.base_url = f"http://127.0.0.1:{port}/v1"
         self.model_name = impl.model_name(config)
-        started = time.monotonic()
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            # The port is picked here and passed in; another program can take it before our server
+            # binds it (a race no picker avoids): then we start again on another port.
+            port = free_port()
+            started = time.monotonic()
+            try:
+                self._launch(port, started)
+                break
+            except InfraError:
+                if attempt == PORT_ATTEMPTS or not self._port_was_taken(port):
+                    raise
+        return self._ready(started)
+
+    def _launch(self, port: int, started: float) -> None:
+        impl, section = self.impl, self.config.section()
+        self.command = impl.build_command(self.config, port)
+        self.base_url = f"http://127.0.0.1:{port}/v1"
         with open(self.log_path, "ab") as log:
             # Own process group: stopping it reaches every process the server started.
             self.process = subprocess.Popen(
                 self.command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=impl.environment(config), start_new_session=True, preexec_fn=die_with_parent())
+                env=impl.environment(self.config), start_new_session=True, preexec_fn=die_with_parent())
         try:
             wait_ready(self.process, self.base_url, self.model_name, started + section.startup_timeout_s,
                        self.log_path, self.command, started, self._extras)
         except BaseException:
             self.stop()
             raise
+
+    @staticmethod
+    def _port_was_taken(port: int) -> bool:
+        """After a failed start: does another program listen on the port we gave our server?"""
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.settimeout(1.0)
+            return probe.connect_ex(("127.0.0.1", port)) == 0
+
+    def _ready(self, started: float) -> "ModelServer":
         self.load_s = round(time.monotonic() - started, 3)
-        self.version = impl.server_version(self.base_url, self.command)
+        self.version = self.impl.server_version(self.base_url, self.command)
         return self
 
     def restart(self, reason: str) -> None:

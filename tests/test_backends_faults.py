@@ -136,3 +136,20 @@ def test_stop_lets_workers_clean_up_then_removes_only_the_servers_shared_memory(
         assert not_ours.exists(), "a segment the server never mapped was removed"
     finally:
         not_ours.unlink(missing_ok=True)
+
+
+def test_a_port_taken_by_another_program_before_the_server_binds_it_is_given_up(tmp_path, monkeypatch):
+    """Picking a free port and starting the server on it is a race: a program that takes the port in
+    between must never be mistaken for our server; the start goes on on another port."""
+    from backends.base import free_port as real_free_port
+    from tests.helpers.scripted_server import ScriptedModel
+
+    with ScriptedModel([], model="decoy", final_content="not yours") as decoy:
+        decoy_port = int(decoy.base_url.rsplit(":", 1)[1].removesuffix("/v1"))
+        ports = iter([decoy_port])
+        monkeypatch.setattr(backends.server, "free_port", lambda: next(ports, None) or real_free_port())
+        with launch(standin_config("ok"), log_path=tmp_path / "s.log") as server:
+            port = int(server.base_url.rsplit(":", 1)[1].removesuffix("/v1"))
+            assert port != decoy_port and server.is_alive()
+        chats = [r for r in decoy.requests if r.get("messages")]
+        assert not chats, "a readiness request went to the program that took the port"
