@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 from rich.console import Console
+from rich.text import Text
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from orchestrator.results.records import RunRecord
@@ -42,8 +43,30 @@ class RunProgress:
         with self._lock:
             self.finished += 1
             self.passed += record.passed
-            mark = "[green]pass[/]" if record.passed else f"[red]fail[/] {record.reason}"
-            self.console.print(f"  {record.model} {record.task} r{record.run} ({record.mode}): {mark}  "
-                               f"{record.turns} turns, {record.tool_calls} calls, {record.wall_s:.1f} s")
+            self.console.print(run_line(record, self.console.width), soft_wrap=True)
             self._progress.advance(self._task)
             self.status(f"{self.passed}/{self.finished} passed")
+
+
+def run_line(record: RunRecord, width: int) -> Text:
+    """One finished run on one line of `width` columns: the verdict and figures always whole; a long
+    model label is shortened first, then the task name, each with an ellipsis."""
+    mode = "" if record.mode == "raw" else f" ({record.mode})"
+    verdict = Text("pass", style="green") if record.passed else Text("fail", style="red") + f" {record.reason}"
+    figures = f"  {record.turns} turns, {record.tool_calls} calls, {record.wall_s:.1f} s"
+    fixed = len(verdict) + len(f"   r{record.run}{mode}: ") + 1  # the line less both names and figures
+    if width - fixed - len(figures) < 24:  # names would be unreadable: the figures go compact
+        figures = f"  {record.turns}t {record.tool_calls}c {record.wall_s:.0f}s"
+    model, task = record.model, record.task
+    room = width - fixed - len(figures)
+    if len(model) + len(task) > room:
+        model = _shorten(model, max(room - len(task), 8))
+    if len(model) + len(task) > room:
+        task = _shorten(task, max(room - len(model), 8))
+    line = Text(f"  {model} {task} r{record.run}{mode}: ") + verdict + figures
+    line.truncate(width, overflow="ellipsis")
+    return line
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
