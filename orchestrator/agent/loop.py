@@ -22,6 +22,7 @@ HARNESS_INSTRUCTIONS = (
     "run the tests to verify. When you are done, answer with a short summary and no tool call."
 )
 FEEDBACK_CAP_CHARS = 4000
+SHORTENED = "\n[older output shortened: "
 
 
 class Chat(Protocol):
@@ -94,8 +95,9 @@ def _shorten_old_tool_outputs(messages: list[dict[str, Any]], budget_tokens: int
         if size() <= budget_tokens:
             break
         text = msg["content"]
-        if len(text) > 200:
-            msg["content"] = text[:200] + f"\n[older output shortened: {len(text) - 200} characters dropped]"
+        # Once shortened, an output is left as it is: cutting it again gains nothing and would count twice.
+        if len(text) > 200 and not text[200:].startswith(SHORTENED):
+            msg["content"] = text[:200] + f"{SHORTENED}{len(text) - 200} characters dropped]"
             shortened += 1
     return shortened
 
