@@ -3,7 +3,8 @@ workspace grew. The kernel's limits are per process (RLIMIT_AS, RLIMIT_FSIZE); t
 on machines where no cgroup can do it (an ordinary user, a cgroup v2 host without delegation).
 
 Cheap by design: one pass over the process tree and one `statvfs` every PERIOD_S; the workspace is
-walked only when the file system's free space or free inodes dropped by more than the allowance.
+walked only when the file system's free space or free inodes dropped by more than what is left
+of the allowance.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ class Watchdog:
         self.next_s = time.monotonic() + self.PERIOD_S
         self.next_rss_s = time.monotonic() + self.RSS_PERIOD_S
         self.base_bytes, self.base_entries = tree_usage(folders, limits.max_files)
+        self.grown_bytes = 0
+        """What the workspace had grown at the last walk: space someone else used is forgiven, never this."""
         self.fs = self._fs()
 
     def _fs(self) -> tuple[int, int]:
@@ -69,14 +72,16 @@ class Watchdog:
                 return "memory"
         free_bytes, free_inodes = self._fs()
         grew_bytes, grew_inodes = self.fs[0] - free_bytes, self.fs[1] - free_inodes
-        if grew_bytes > self.limits.disk_bytes or grew_inodes > self.limits.max_files - self.base_entries:
+        if (grew_bytes > self.limits.disk_bytes - self.grown_bytes
+                or grew_inodes > self.limits.max_files - self.base_entries):
             size, entries = tree_usage(self.folders, self.limits.max_files)
             if entries > self.limits.max_files:
                 return "files"
             if size - self.base_bytes > self.limits.disk_bytes:
                 return "disk"
-            self.fs = (free_bytes, free_inodes)  # someone else used the disk: start counting again
-            self.base_bytes, self.base_entries = size, entries
+            # someone else used the disk: count the file system from here, the workspace still from its start
+            self.fs = (free_bytes, free_inodes)
+            self.grown_bytes, self.base_entries = size - self.base_bytes, entries
         return None
 
     def _rss(self) -> int:
