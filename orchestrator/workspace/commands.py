@@ -51,11 +51,29 @@ def _confined_arg(arg: str, root: Path) -> None:
 
 
 def _positional(args: list[str]) -> list[str]:
+    """Arguments that are not options; after `--` every argument is one (`grep -- -x file`)."""
+    if "--" in args:
+        end = args.index("--")
+        return [a for a in args[:end] if not a.startswith("-")] + args[end + 1:]
     return [a for a in args if not a.startswith("-")]
 
 
 PATTERN_OPTIONS = {"-e", "--regexp"}
 """grep options whose value is a pattern, never a path."""
+PATTERN_SOURCES = {"e", "f", "--regexp", "--file"}
+"""grep options that give the pattern (-e PATTERN, -f FILE): with one, no positional argument is the pattern."""
+
+
+def _grep_pattern_given(args: list[str]) -> bool:
+    """-e/-f in any spelling: alone, attached (-eroot), in a cluster (-rnf FILE), --regexp=..., --file FILE."""
+    options = args[:args.index("--")] if "--" in args else args
+    for arg in options:
+        if arg.startswith("--"):
+            if arg.split("=", 1)[0] in PATTERN_SOURCES:
+                return True
+        elif arg.startswith("-") and PATTERN_SOURCES & set(arg[1:]):
+            return True
+    return False
 
 
 def _option_values(args: list[str]) -> list[str]:
@@ -69,13 +87,17 @@ def _option_values(args: list[str]) -> list[str]:
             if name not in PATTERN_OPTIONS:
                 values.append(value)
         elif not arg.startswith("--") and len(arg) > 2 and arg[:2] not in PATTERN_OPTIONS:
-            values.append(arg[2:])  # -f/etc/passwd; harmless for flag clusters such as -rn
+            # -f/etc/passwd, or after any flag of a cluster: -rf/etc/passwd (harmless for -rn)
+            end = 2
+            while end < len(arg) and arg[end - 1].isalpha():
+                values.append(arg[end:])
+                end += 1
     return values  # a value given as the next argument is positional, and checked as such
 
 
 def _check_paths(program: str, args: list[str], root: Path) -> None:
     positional = _positional(args)
-    if program == "grep" and not PATTERN_OPTIONS & {a.split("=", 1)[0] for a in args} and positional:
+    if program == "grep" and not _grep_pattern_given(args) and positional:
         positional = positional[1:]  # the first positional argument is the pattern
     if program == "find":
         if FIND_FORBIDDEN & set(args):
@@ -101,7 +123,7 @@ def classify(argv: list[str]) -> tuple[str, list[str]]:
     return "other", argv
 
 
-def _canned(command: str, canned: list[CannedResponse], root: Path) -> CannedResponse | None:
+def _canned(command: str, canned: list[CannedResponse]) -> CannedResponse | None:
     for response in canned:
         if re.search(response.match, command):
             return response
@@ -148,7 +170,7 @@ def run_command(command: str, root: Path, home: Path, canned: list[CannedRespons
         return CommandOutcome("error: empty command", "refused")
     kind, run_argv = classify(argv)
     if kind == "other":
-        response = _canned(command, canned, root)
+        response = _canned(command, canned)
         if response is None:
             return CommandOutcome(NOT_AVAILABLE, "unavailable")
         if _holds(response, root):

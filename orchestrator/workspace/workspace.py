@@ -125,7 +125,7 @@ class Workspace:
 
     # ---- the four tools ----
     def read_file(self, path: str) -> str:
-        full = self.resolve(path)
+        full = self.resolve(path).resolve()  # a link that stays inside is read as the file it names
         try:
             st = full.stat()
         except FileNotFoundError:
