@@ -12,7 +12,9 @@ least once and every value tied to it equals the expected one, after unit conver
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 
 from orchestrator.taskdef import AnswerQuantity
 
@@ -88,6 +90,7 @@ def _number_words(text: str) -> str:
 
 def normalise_answer(answer: str) -> str:
     text = answer[:MAX_ANSWER_CHARS].lower()
+    text = re.sub(r"(?<=\d)\s*\*\s*(?=\d)", " x ", text)  # "45 * 1.5" multiplies: not an emphasis mark
     text = re.sub(r"[*`_#]{2,}|[*`#]", " ", text)  # markdown emphasis and code marks
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 45,000 -> 45000
     text = text.replace("\u00a0", " ")
@@ -107,10 +110,24 @@ def _dimension(unit: str | None) -> str | None:
 
 
 def _keyword_hits(clause: str, words: list[str]) -> list[tuple[int, int]]:
-    spans = []
+    spans: list[tuple[int, int]] = []
     for word in words:
-        spans += [(m.start(), m.end()) for m in re.finditer(re.escape(word), clause)]
+        spans += _word_spans(clause, word)
     return spans
+
+
+# Each number of a clause looks at the whole clause: its numbers and words are found once per clause,
+# not once per number (a 20,000-character clause of numbers and keywords took minutes to judge).
+@lru_cache(maxsize=256)
+def _word_spans(clause: str, word: str) -> tuple[tuple[int, int], ...]:
+    return tuple((m.start(), m.end()) for m in re.finditer(re.escape(word), clause))
+
+
+@lru_cache(maxsize=32)
+def _number_spans(context: str) -> tuple[tuple[tuple[int, int], ...], tuple[int, ...]]:
+    """Every number in `context` (in order, never overlapping) and where each starts."""
+    spans = tuple((m.start(), m.end()) for m in _NUMBER.finditer(context))
+    return spans, tuple(s[0] for s in spans)
 
 
 def _distance(span: tuple[int, int], hit: tuple[int, int]) -> int:
@@ -152,13 +169,15 @@ def _tie(context: str, span: tuple[int, int], unit: str | None, quantities: list
     """The quantity whose keyword stands nearest the number in `context` (None inside: a distractor
     was nearer), or None when no keyword of a quantity its unit fits is there at all."""
     dim = _dimension(unit)
-    others = [(m.start(), m.end()) for m in _NUMBER.finditer(context) if (m.start(), m.end()) != span]
+    numbers, starts = _number_spans(context)
 
     def mine(hit: tuple[int, int]) -> int | None:
         """Distance to a word, unless another number stands nearer to it ("45 s and is multiplied
-        by 1.5": 'multiplied' speaks of the 1.5)."""
+        by 1.5": 'multiplied' speaks of the 1.5). Only the last number before the word, those on
+        it and the first after it can be nearest."""
         d = _distance(span, hit)
-        return None if any(_distance(o, hit) < d for o in others) else d
+        near = numbers[max(0, bisect_left(starts, hit[0]) - 1): bisect_right(starts, hit[1]) + 1]
+        return None if any(_distance(o, hit) < d for o in near if o != span) else d
 
     best: tuple[int, AnswerQuantity | None] | None = None
     for q in quantities:
