@@ -85,7 +85,6 @@ class StreamAccumulator:
     server_metrics: dict[str, Any] | None = None
     t_first: float | None = None
     t_last: float | None = None
-    t_first_reasoning: float | None = None
     t_last_reasoning: float | None = None
     _content_len: int = 0
 
@@ -110,7 +109,6 @@ class StreamAccumulator:
         reasoning = _first(delta.get("reasoning"), delta.get("reasoning_content"))
         if reasoning:
             self.reasoning_parts.append(reasoning)
-            self.t_first_reasoning = t if self.t_first_reasoning is None else self.t_first_reasoning
             self.t_last_reasoning = t
             produced = True
         content = delta.get("content")
@@ -129,35 +127,35 @@ class StreamAccumulator:
         return produced
 
     def _time_at_content_index(self, index: int) -> float | None:
+        """When the streamed content reached `index` (a position inside it, so some chunk reached it)."""
         for t, length in self.content_marks:
             if length >= index:
                 return t
-        return self.content_marks[-1][0] if self.content_marks else None
+        return None
 
     def finish(self, t_end: float) -> TurnResult:
         raw = "".join(self.content_parts)
         reasoning = "".join(self.reasoning_parts)
         answer = raw
         thinking_end = self.t_last_reasoning
-        thinking_start = self.t_first_reasoning
         if not reasoning:
             tagged, answer, end_index = split_thinking(raw)
             if end_index is not None:
                 reasoning = tagged
-                thinking_start = self.content_marks[0][0] if self.content_marks else None
                 thinking_end = self._time_at_content_index(end_index)
         else:
             # A parser that split the first block but leaked a later one into the content (vLLM #38212,
             # MiniMax's interleaved <think> blocks): the leaked block is thinking too, not the answer.
             tagged, rest, end_index = split_thinking(raw)
-            if end_index is not None and tagged:
-                reasoning, answer = reasoning + "\n\n" + tagged, rest
-        metrics = self._metrics(t_end, thinking_start, thinking_end, bool(reasoning))
+            if end_index is not None:  # an empty leaked block is no thinking, but its tags are no answer
+                answer = rest
+                reasoning = reasoning + "\n\n" + tagged if tagged else reasoning
+        metrics = self._metrics(t_end, thinking_end, bool(reasoning))
         calls = [self.tool_calls[i] for i in sorted(self.tool_calls)]
         losses = find_losses(self.finish_reason, answer, reasoning, calls, metrics.completion_tokens)
         return TurnResult(answer, raw, reasoning, calls, self.finish_reason, metrics, losses)
 
-    def _metrics(self, t_end, thinking_start, thinking_end, thought: bool) -> TurnMetrics:
+    def _metrics(self, t_end, thinking_end, thought: bool) -> TurnMetrics:
         m = TurnMetrics(wall_s=t_end - self.t_sent)
         usage = self.usage or {}
         m.prompt_tokens = usage.get("prompt_tokens")
@@ -175,10 +173,10 @@ class StreamAccumulator:
                 m.decode_tps = (m.completion_tokens - 1) / span
         if m.prompt_tokens and m.cached_tokens is not None:
             m.cached_share = min(1.0, m.cached_tokens / m.prompt_tokens)
-        if thought and thinking_start is not None and thinking_end is not None:
+        if thought and self.t_first is not None and thinking_end is not None:
             # Thinking starts at the first token, whose cost belongs to prefill (ttft), so measure
             # from the first generated token to the last thinking one.
-            m.thinking_s = max(0.0, thinking_end - (self.t_first or thinking_start))
+            m.thinking_s = max(0.0, thinking_end - self.t_first)
         return m
 
     def _server_figures(self, m: TurnMetrics) -> None:
