@@ -167,6 +167,8 @@ def _handler(proxy: MeteringProxy):
         def do_POST(self):
             length = int(self.headers.get("Content-Length") or 0)
             if length > MAX_REQUEST_BYTES:
+                # Its body stays unread: this connection cannot carry another request after the answer.
+                self.close_connection = True
                 return self._json(413, {"error": {"message": "request too large for the siliconbench proxy"}})
             raw = self.rfile.read(length)
             try:
