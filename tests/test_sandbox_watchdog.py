@@ -19,6 +19,7 @@ import pytest
 from orchestrator.workspace import watchdog
 from orchestrator.workspace.sandbox import Limits
 from orchestrator.workspace.watchdog import Watchdog, tree_usage
+from tests.helpers.sandbox_fixtures import Listing
 
 
 def blocks(path: Path) -> int:
@@ -177,6 +178,34 @@ def test_disk_used_by_someone_else_is_forgiven_and_counting_starts_again(scripte
     (scripted.ws / "big.bin").write_bytes(os.urandom(200_000))
     scripted.fs.free_bytes -= 200 * 1024
     scripted.clock.now = dog.next_s
+    assert dog.check() == "disk"
+
+
+def test_growth_the_file_system_hides_is_found_by_the_walk_every_walk_period(scripted):
+    """Another process freed as much as the workspace grew: statvfs shows no drop, the periodic walk
+    still finds the growth (and the inodes a file system without inode counts never reports)."""
+    dog = scripted.make(disk_bytes=100_000, max_files=1000)
+    start_walks = len(scripted.walks)
+    (scripted.ws / "big.bin").write_bytes(os.urandom(200_000))  # free space left as it was
+    scripted.clock.now = dog.next_walk_s - 0.001
+    assert dog.check() is None and len(scripted.walks) == start_walks  # before the period: not walked
+    scripted.clock.now = dog.next_s  # the next look, now past the walk period
+    assert dog.check() == "disk" and len(scripted.walks) == start_walks + 1
+
+
+def test_the_periodic_walk_comes_once_a_walk_period_and_forgives_nothing(scripted):
+    dog = scripted.make(disk_bytes=100_000, max_files=1000)
+    assert Watchdog.WALK_PERIOD_S == 1.0
+    start_walks = len(scripted.walks)
+    (scripted.ws / "part.bin").write_bytes(os.urandom(60_000))  # within the allowance, hidden from statvfs
+    scripted.clock.now = dog.next_walk_s
+    assert dog.check() is None and len(scripted.walks) == start_walks + 1
+    assert dog.next_walk_s == scripted.clock.now + 1.0
+    assert dog.grown_bytes == blocks(scripted.ws / "part.bin")
+    scripted.clock.now = dog.next_s  # a check inside the period: no walk
+    assert dog.check() is None and len(scripted.walks) == start_walks + 1
+    (scripted.ws / "more.bin").write_bytes(os.urandom(60_000))  # 120 kB in all, still hidden from statvfs
+    scripted.clock.now = dog.next_walk_s
     assert dog.check() == "disk"
 
 
@@ -351,17 +380,6 @@ class _Vanished:
         raise FileNotFoundError(self.path)
 
 
-class _Listing:
-    def __init__(self, entries):
-        self.entries = entries
-
-    def __enter__(self):
-        return iter(self.entries)
-
-    def __exit__(self, *exc):
-        return False
-
-
 def test_a_folder_that_cannot_be_listed_or_an_entry_that_vanished_does_not_end_the_count(tmp_path, monkeypatch):
     for d in ("a_ok", "z_locked"):
         (tmp_path / d).mkdir()
@@ -373,7 +391,7 @@ def test_a_folder_that_cannot_be_listed_or_an_entry_that_vanished_does_not_end_t
         if path.endswith("z_locked"):  # listed last, so walked first
             raise PermissionError(path)
         entries = sorted(real_scandir(path), key=lambda e: e.name)
-        return _Listing([_Vanished(e) if e.name == "0_vanished" else e for e in entries])
+        return Listing([_Vanished(e) if e.name == "0_vanished" else e for e in entries])
 
     monkeypatch.setattr(watchdog.os, "scandir", scandir)
     expected = blocks(tmp_path / "a_ok") + blocks(tmp_path / "z_locked") + blocks(tmp_path / "a_ok" / "f")

@@ -3,8 +3,9 @@ workspace grew. The kernel's limits are per process (RLIMIT_AS, RLIMIT_FSIZE); t
 on machines where no cgroup can do it (an ordinary user, a cgroup v2 host without delegation).
 
 Cheap by design: one pass over the process tree and one `statvfs` every PERIOD_S; the workspace is
-walked only when the file system's free space or free inodes dropped by more than what is left
-of the allowance.
+walked when the file system's free space or free inodes dropped by more than what is left of the
+allowance, and at least every WALK_PERIOD_S whatever statvfs says: another process freeing space at
+the same moment hides the workspace's growth from it, and some file systems count no inodes.
 """
 
 from __future__ import annotations
@@ -43,11 +44,14 @@ class Watchdog:
     """How often the file system is asked (one statvfs): a fast writer gets ~0.05 s past the limit."""
     RSS_PERIOD_S = 0.2
     """How often the process tree's memory is summed (a pass over /proc)."""
+    WALK_PERIOD_S = 1.0
+    """How often the workspace is walked even when the file system's free space says nothing grew."""
 
     def __init__(self, pid: int, folders: list[Path], limits) -> None:
         self.pid, self.folders, self.limits = pid, folders, limits
         self.next_s = time.monotonic() + self.PERIOD_S
         self.next_rss_s = time.monotonic() + self.RSS_PERIOD_S
+        self.next_walk_s = time.monotonic() + self.WALK_PERIOD_S
         self.base_bytes, self.base_entries = tree_usage(folders, limits.max_files)
         self.grown_bytes = 0
         """What the workspace had grown at the last walk: space someone else used is forgiven, never this."""
@@ -72,8 +76,9 @@ class Watchdog:
                 return "memory"
         free_bytes, free_inodes = self._fs()
         grew_bytes, grew_inodes = self.fs[0] - free_bytes, self.fs[1] - free_inodes
-        if (grew_bytes > self.limits.disk_bytes - self.grown_bytes
+        if (now >= self.next_walk_s or grew_bytes > self.limits.disk_bytes - self.grown_bytes
                 or grew_inodes > self.limits.max_files - self.base_entries):
+            self.next_walk_s = now + self.WALK_PERIOD_S
             size, entries = tree_usage(self.folders, self.limits.max_files)
             if entries > self.limits.max_files:
                 return "files"
