@@ -11,6 +11,7 @@ import pytest
 from orchestrator.grading import model_change
 from orchestrator.grading.model_change import (
     Change, ChangeTooLarge, apply_change, collect_change, is_config, is_test_file, why_left_out)
+from tests.helpers.sandbox_fixtures import Listing
 
 FIXTURE = {
     "pkg/__init__.py": "",
@@ -331,17 +332,6 @@ class _Entry:
         return self.real.stat(follow_symlinks=follow_symlinks)
 
 
-class _Listing:
-    def __init__(self, entries):
-        self.entries = entries
-
-    def __enter__(self):
-        return iter(self.entries)
-
-    def __exit__(self, *exc):
-        return False
-
-
 def _awkward_scandir(monkeypatch, unlistable=(), unstattable=()):
     """os.scandir in a fixed, awkward order: caches first, then the rest, the folder that cannot be
     listed last (so it is walked first); some folders refuse to be listed, some entries to be stat'ed."""
@@ -352,7 +342,7 @@ def _awkward_scandir(monkeypatch, unlistable=(), unstattable=()):
             raise PermissionError(13, "Permission denied")
         with real(path) as it:
             entries = sorted(it, key=lambda e: (e.name not in model_change.SKIP_PARTS, e.name in unlistable, e.name))
-        return _Listing([_Entry(e, e.name in unstattable) for e in entries])
+        return Listing([_Entry(e, e.name in unstattable) for e in entries])
     monkeypatch.setattr(model_change.os, "scandir", scandir)
 
 

@@ -17,6 +17,7 @@ import pytest
 from orchestrator.workspace import bwrap
 from orchestrator.workspace.bwrap import (LIMITER, LIMITER_IN_SANDBOX, SANDBOX_UID, SANDBOX_UID_BASE, SANDBOX_UID_RANGE,
                                           BwrapSpec, RLimits, bwrap_argv, limiter_prefix)
+from tests.helpers.sandbox_fixtures import dirs  # noqa: F401 (a fixture)
 
 NAMESPACES = ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
 
@@ -36,14 +37,6 @@ def options(argv: list[str]) -> list[str]:
 
 def after_options(argv: list[str]) -> list[str]:
     return argv[argv.index("--") + 1:]
-
-
-@pytest.fixture
-def dirs(tmp_path):
-    ws, home = tmp_path / "ws", tmp_path / "home"
-    ws.mkdir()
-    home.mkdir()
-    return ws, home
 
 
 @pytest.fixture

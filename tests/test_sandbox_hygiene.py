@@ -7,12 +7,12 @@ from __future__ import annotations
 import os
 import socket
 import stat
-from pathlib import Path
 
 import pytest
 
 from orchestrator.workspace import hygiene
 from orchestrator.workspace.hygiene import remove_special_files, remove_tree
+from tests.helpers.sandbox_fixtures import Listing
 
 
 @pytest.fixture
@@ -99,17 +99,6 @@ class _Entry:
         raise FileNotFoundError(self.path)
 
 
-class _Listing:
-    def __init__(self, entries):
-        self.entries = entries
-
-    def __enter__(self):
-        return iter(self.entries)
-
-    def __exit__(self, *exc):
-        return False
-
-
 def test_a_folder_that_cannot_be_listed_or_an_entry_that_vanished_does_not_end_the_walk(tmp_path, monkeypatch):
     root = tmp_path / "ws"
     for d in ("a_ok", "z_locked"):
@@ -123,7 +112,7 @@ def test_a_folder_that_cannot_be_listed_or_an_entry_that_vanished_does_not_end_t
         if path.endswith("z_locked"):  # listed last, so walked first
             raise PermissionError(path)
         entries = sorted(real_scandir(path), key=lambda e: e.name)
-        return _Listing([_Entry(e) if e.name == "0_vanished" else e for e in entries])
+        return Listing([_Entry(e) if e.name == "0_vanished" else e for e in entries])
 
     monkeypatch.setattr(hygiene.os, "scandir", scandir)
     assert sorted(remove_special_files(root)) == ["a_ok/a.fifo (FIFO)", "a_ok/z.fifo (FIFO)"]

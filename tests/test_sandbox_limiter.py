@@ -14,9 +14,9 @@ import time
 
 import pytest
 
-from orchestrator.workspace import isolation
 from orchestrator.workspace.bwrap import LIMITER
 from orchestrator.workspace.sandbox import UNSAFE_SITE, Limits, SandboxResult, run_contained
+from tests.helpers.sandbox_fixtures import dirs, py, unsafe  # noqa: F401 (fixtures)
 
 LIMITS_PRINTER = ("import resource as r, os\n"
                   "print(os.getpid(), [r.getrlimit(k) for k in (r.RLIMIT_CPU, r.RLIMIT_AS, r.RLIMIT_FSIZE, "
@@ -98,25 +98,6 @@ def test_without_a_sandbox_python_commands_cannot_open_an_internet_socket():
         assert out.stdout == "blocked\nblocked\nblocked\nunix True\n", out.stderr
         with pytest.raises((TimeoutError, socket.timeout)):
             listener.accept()
-
-
-@pytest.fixture
-def dirs(tmp_path):
-    ws, home = tmp_path / "ws", tmp_path / "home"
-    ws.mkdir()
-    home.mkdir()
-    return ws, home
-
-
-@pytest.fixture
-def unsafe(monkeypatch):
-    """No sandbox on this 'machine', and the user passed --unsafe-no-sandbox."""
-    monkeypatch.setattr(isolation, "detect", lambda: ("none", "scripted: no sandbox"))
-    monkeypatch.setenv(isolation.UNSAFE_ENV, "1")
-
-
-def py(code: str) -> list[str]:
-    return [sys.executable, "-c", code]
 
 
 def test_a_command_that_closes_its_output_and_lingers_is_killed_not_waited_on(dirs, unsafe):

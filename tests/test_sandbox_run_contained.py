@@ -23,27 +23,9 @@ from orchestrator.taskdef import TASKS_DIR
 from orchestrator.workspace import cgroups, isolation, sandbox, seatbelt
 from orchestrator.workspace.bwrap import LIMITER, LIMITER_IN_SANDBOX, BwrapSpec, RLimits, owner_uid
 from orchestrator.workspace.sandbox import UNSAFE_SITE, Limits, SandboxResult, run_contained, scrubbed_env
+from tests.helpers.sandbox_fixtures import dirs, py, unsafe  # noqa: F401 (fixtures)
 
 PROJECT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def dirs(tmp_path):
-    ws, home = tmp_path / "ws", tmp_path / "home"
-    ws.mkdir()
-    home.mkdir()
-    return ws, home
-
-
-@pytest.fixture
-def unsafe(monkeypatch):
-    """No sandbox on this 'machine', and the user passed --unsafe-no-sandbox."""
-    monkeypatch.setattr(isolation, "detect", lambda: ("none", "scripted: no sandbox"))
-    monkeypatch.setenv(isolation.UNSAFE_ENV, "1")
-
-
-def py(code: str) -> list[str]:
-    return [sys.executable, "-c", code]
 
 
 def test_the_default_limits():
