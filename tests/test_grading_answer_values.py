@@ -6,8 +6,9 @@ so each rule shows on its own."""
 import pytest
 
 from orchestrator.grading import answers
-from orchestrator.grading.answers import QuantityVerdict, Stated, judge_answer, normalise_answer
-from orchestrator.taskdef import AnswerQuantity
+from orchestrator.grading.answers import (QuantityVerdict, Stated, _between_neighbours, _number_spans, judge_answer,
+                                          normalise_answer)
+from orchestrator.taskdef import AnswerQuantity, load_task
 
 RETRIES = AnswerQuantity(name="retries", value=7, dimension="count", keywords=["retr", "max_"],
                          offsets={"attempt": -1, "try": -1, "delivery": -1})
@@ -273,3 +274,85 @@ def test_a_keyword_inside_the_numbers_own_words_is_at_distance_zero_for_every_qu
 
 def test_a_group_that_starts_with_a_break_word_leaves_it_out():
     assert stated(" then 7 (retries)", distractors=DISTRACTORS + ["then"]) == {"retries": [7], "backoff": []}
+
+
+# ---- which keyword spans a number can be tied to: none beyond the next number on either side (another
+# number stands nearer to those), so judging a long answer stays linear in its numbers. A number's span
+# is the one `_number_spans` finds, its unit word included ("1 retries").
+
+
+def spans(text: str, word: str) -> list[tuple[int, int]]:
+    out, at = [], text.find(word)
+    while at != -1:
+        out.append((at, at + len(word)))
+        at = text.find(word, at + 1)
+    return out
+
+
+def test_words_beyond_the_neighbouring_numbers_are_no_candidates():
+    text = "wait 1 s wait 2 s wait 3 s wait"
+    w = spans(text, "wait")  # before 1, between 1-2, between 2-3, after 3
+    one, two, three = _number_spans(text)[0]
+    assert (one, two, three) == ((5, 8), (14, 17), (23, 26))
+    assert _between_neighbours(text, two, ["wait"]) == [w[1], w[2]]
+    assert _between_neighbours(text, one, ["wait"]) == [w[0], w[1]]  # nothing to its left: the text's start
+    assert _between_neighbours(text, three, ["wait"]) == [w[2], w[3]]  # nothing to its right: the text's end
+
+
+def test_a_word_inside_a_neighbours_span_stays_a_candidate():
+    text = "1 retries then 2 wait retries 3 retries"
+    one, two, three = _number_spans(text)[0]
+    r = spans(text, "retries")
+    assert one == (0, 9) and three == (30, 39)  # "1 retries", "3 retries": the unit is part of the number
+    # the words overlapping the neighbours are kept (mine() then finds the neighbour nearer), none beyond
+    assert _between_neighbours(text, two, ["retries"]) == r
+
+
+def test_a_long_word_straddling_the_left_bound_is_kept():
+    text = "initial backoff 5 then 45 s"
+    b = spans(text, "initial backoff")
+    five, forty_five = _number_spans(text)[0]
+    assert _between_neighbours(text, five, ["initial backoff"]) == b
+    assert _between_neighbours(text, forty_five, ["initial backoff"]) == []
+
+
+def test_a_long_repetitive_answer_ties_each_number_to_its_own_word():
+    checks = load_task("config_read").checks
+    answer = "7 retries and a 45 s backoff. " + "retries 3 " * 1500  # 15,030 characters, not cut
+    verdicts = {v.name: v for v in judge_answer(answer, checks.answer, checks.answer_distractors,
+                                                 checks.answer_contrasts)}
+    # "retries [3 retries] ... [3 retries] [3]": the unit joins each 3 but the last, whose only near
+    # word belongs to the number before it; the same verdict as comparing every word with every number
+    assert [s.value for s in verdicts["retries"].stated] == [7.0] + [3.0] * 1499
+    assert [s.value for s in verdicts["initial backoff"].stated] == [45.0]
+
+
+def test_a_short_word_just_before_the_left_neighbour_is_left_out_though_a_longer_word_reaches_back():
+    text = "wait 1 s initial backoff 2 s"
+    one, two = _number_spans(text)[0]
+    assert one == (5, 8)
+    # the window reaches back by the longest word (15 characters) to the text's start, but "wait" ends
+    # before the neighbour "1 s" starts: the neighbour is nearer to it
+    assert _between_neighbours(text, two, ["wait", "initial backoff"]) == spans(text, "initial backoff")
+
+
+def test_a_one_letter_word_at_the_very_start_is_a_candidate_of_the_first_number():
+    text = "w 5 s"
+    (five,) = _number_spans(text)[0]
+    assert _between_neighbours(text, five, ["w"]) == [(0, 1)]
+
+
+def test_a_word_ending_where_the_left_neighbour_starts_is_left_out():
+    text = "wait 1 s wait 2 s"
+    one, two = _number_spans(text)[0]
+    assert one == (5, 8)
+    # "wait " ends at 5, where "1 s" starts: that number is nearer to it (distance 0) than ours
+    assert _between_neighbours(text, two, ["wait "]) == [(9, 14)]
+
+
+def test_a_word_just_after_the_first_number_is_not_tied_to_a_far_second_one():
+    checks = load_task("config_read").checks
+    verdicts = {v.name: v for v in judge_answer("3 s wait for the total of 45 s", checks.answer,
+                                                 checks.answer_distractors, checks.answer_contrasts)}
+    # 'wait' stands next to 3 s; 45 s has no word of its own, so it states nothing
+    assert [s.value for s in verdicts["initial backoff"].stated] == [3.0]

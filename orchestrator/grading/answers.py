@@ -164,6 +164,28 @@ def _contrast_scopes(text: str, contrasts: list[str]) -> list[tuple[int, int]]:
     return scopes
 
 
+@lru_cache(maxsize=256)
+def _sorted_hits(clause: str, words: tuple[str, ...]) -> tuple[tuple[tuple[int, int], ...], tuple[int, ...], int]:
+    """The words' spans in `clause` by start, their starts, and the longest span."""
+    hits = tuple(sorted(set(_keyword_hits(clause, list(words)))))
+    return hits, tuple(h[0] for h in hits), max((h[1] - h[0] for h in hits), default=0)
+
+
+def _between_neighbours(context: str, span: tuple[int, int], words: list[str]) -> list[tuple[int, int]]:
+    """The words' spans that do not lie beyond the next number on either side of `span`: a number that
+    starts before ours is nearer than ours to every word ending before it starts, and one that starts
+    after ours ends to every word starting after it ends, so those words can never be ours. Leaving
+    them out keeps judging a long answer linear in its numbers."""
+    numbers, starts = _number_spans(context)
+    left = bisect_left(starts, span[0]) - 1
+    right = bisect_left(starts, span[1])
+    lo = numbers[left][0] if left >= 0 else 0
+    hi = numbers[right][1] if right < len(numbers) else len(context)
+    hits, hit_starts, longest = _sorted_hits(context, tuple(words))
+    window = hits[bisect_left(hit_starts, lo - longest): bisect_left(hit_starts, hi)]
+    return [h for h in window if h[1] > lo]
+
+
 def _tie(context: str, span: tuple[int, int], unit: str | None, quantities: list[AnswerQuantity],
          distractors: list[str]) -> tuple[int, AnswerQuantity | None] | None:
     """The quantity whose keyword stands nearest the number in `context` (None inside: a distractor
@@ -184,11 +206,11 @@ def _tie(context: str, span: tuple[int, int], unit: str | None, quantities: list
         if dim is not None and dim != q.dimension:
             continue
         nouns = [unit] if dim == "count" else []  # "7 retries": the noun says what it counts
-        for hit in _keyword_hits(context, q.keywords + nouns):
+        for hit in _between_neighbours(context, span, q.keywords + nouns):
             d = mine(hit)
             if d is not None and (best is None or d < best[0]):
                 best = (d, q)
-    for hit in _keyword_hits(context, distractors):
+    for hit in _between_neighbours(context, span, distractors):
         d = mine(hit)
         if d is not None and best is not None and d < best[0]:
             best = (d, None)
