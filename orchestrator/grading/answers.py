@@ -110,19 +110,14 @@ def _dimension(unit: str | None) -> str | None:
 
 
 def _keyword_hits(clause: str, words: list[str]) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
+    spans = []
     for word in words:
-        spans += _word_spans(clause, word)
+        spans += [(m.start(), m.end()) for m in re.finditer(re.escape(word), clause)]
     return spans
 
 
-# Each number of a clause looks at the whole clause: its numbers and words are found once per clause,
-# not once per number (a 20,000-character clause of numbers and keywords took minutes to judge).
-@lru_cache(maxsize=256)
-def _word_spans(clause: str, word: str) -> tuple[tuple[int, int], ...]:
-    return tuple((m.start(), m.end()) for m in re.finditer(re.escape(word), clause))
-
-
+# Each number of a clause looks at the whole clause: its numbers (here) and words (_sorted_hits) are
+# found once per clause, not once per number (a 20,000-character clause took minutes to judge).
 @lru_cache(maxsize=32)
 def _number_spans(context: str) -> tuple[tuple[tuple[int, int], ...], tuple[int, ...]]:
     """Every number in `context` (in order, never overlapping) and where each starts."""
