@@ -12,7 +12,7 @@ import pytest
 
 from orchestrator.workspace import hygiene
 from orchestrator.workspace.hygiene import remove_special_files, remove_tree
-from tests.helpers.sandbox_fixtures import Listing
+from tests.helpers.sandbox_fixtures import awkward_scandir
 
 
 @pytest.fixture
@@ -89,16 +89,6 @@ def test_a_clean_workspace_is_left_as_it_is(ws):
     assert remove_special_files(ws / "missing") == []
 
 
-class _Entry:
-    """A directory entry whose stat fails (it vanished between the listing and the look)."""
-
-    def __init__(self, entry):
-        self.entry, self.path, self.name = entry, entry.path, entry.name
-
-    def stat(self, follow_symlinks=True):
-        raise FileNotFoundError(self.path)
-
-
 def test_a_folder_that_cannot_be_listed_or_an_entry_that_vanished_does_not_end_the_walk(tmp_path, monkeypatch):
     root = tmp_path / "ws"
     for d in ("a_ok", "z_locked"):
@@ -106,15 +96,7 @@ def test_a_folder_that_cannot_be_listed_or_an_entry_that_vanished_does_not_end_t
     os.mkfifo(root / "a_ok" / "a.fifo")
     (root / "a_ok" / "0_vanished").touch()
     os.mkfifo(root / "a_ok" / "z.fifo")
-    real_scandir = os.scandir
-
-    def scandir(path):
-        if path.endswith("z_locked"):  # listed last, so walked first
-            raise PermissionError(path)
-        entries = sorted(real_scandir(path), key=lambda e: e.name)
-        return Listing([_Entry(e) if e.name == "0_vanished" else e for e in entries])
-
-    monkeypatch.setattr(hygiene.os, "scandir", scandir)
+    awkward_scandir(monkeypatch)
     assert sorted(remove_special_files(root)) == ["a_ok/a.fifo (FIFO)", "a_ok/z.fifo (FIFO)"]
 
 

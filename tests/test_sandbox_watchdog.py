@@ -19,7 +19,7 @@ import pytest
 from orchestrator.workspace import watchdog
 from orchestrator.workspace.sandbox import Limits
 from orchestrator.workspace.watchdog import Watchdog, tree_usage
-from tests.helpers.sandbox_fixtures import Listing
+from tests.helpers.sandbox_fixtures import awkward_scandir
 
 
 def blocks(path: Path) -> int:
@@ -370,29 +370,11 @@ def test_memory_is_the_exact_sum_over_the_tree_skipping_processes_that_just_ende
     assert Watchdog(4242, [tmp_path], Limits())._rss() == 123
 
 
-class _Vanished:
-    """A directory entry whose stat fails (it vanished between the listing and the look)."""
-
-    def __init__(self, entry):
-        self.path, self.name = entry.path, entry.name
-
-    def stat(self, follow_symlinks=True):
-        raise FileNotFoundError(self.path)
-
-
 def test_a_folder_that_cannot_be_listed_or_an_entry_that_vanished_does_not_end_the_count(tmp_path, monkeypatch):
     for d in ("a_ok", "z_locked"):
         (tmp_path / d).mkdir()
     (tmp_path / "a_ok" / "0_vanished").touch()
     (tmp_path / "a_ok" / "f").write_bytes(b"x" * 8192)
-    real_scandir = os.scandir
-
-    def scandir(path):
-        if path.endswith("z_locked"):  # listed last, so walked first
-            raise PermissionError(path)
-        entries = sorted(real_scandir(path), key=lambda e: e.name)
-        return Listing([_Vanished(e) if e.name == "0_vanished" else e for e in entries])
-
-    monkeypatch.setattr(watchdog.os, "scandir", scandir)
+    awkward_scandir(monkeypatch)
     expected = blocks(tmp_path / "a_ok") + blocks(tmp_path / "z_locked") + blocks(tmp_path / "a_ok" / "f")
     assert tree_usage([tmp_path], 100) == (expected, 4)

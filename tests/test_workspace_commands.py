@@ -9,7 +9,6 @@ in the real sandbox, where running is the behaviour.
 """
 
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -18,26 +17,15 @@ from orchestrator.workspace import commands
 from orchestrator.workspace.commands import classify, normalise, run_command
 from orchestrator.workspace.sandbox import Limits, SandboxResult
 from orchestrator.workspace.workspace import Workspace
+from tests.helpers.sandbox_fixtures import SandboxRecorder
 
 TASK = load_task("read_fix_write")
 PYTEST = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider"]
 
 
-class Recorder:
-    """Stands in for the sandbox: records each argv and answers with `answer`."""
-
-    def __init__(self, answer: SandboxResult | None = None):
-        self.answer = answer or SandboxResult(0, "fine\n")
-        self.calls: list[tuple[list[str], Path, Path, Limits | None]] = []
-
-    def __call__(self, argv, cwd, home, limits=None):
-        self.calls.append((list(argv), cwd, home, limits))
-        return self.answer
-
-
 @pytest.fixture
 def sandbox(monkeypatch):
-    recorder = Recorder()
+    recorder = SandboxRecorder()
     monkeypatch.setattr(commands, "run_contained", recorder)
     return recorder
 

@@ -12,19 +12,10 @@ from orchestrator.workspace import search as search_module
 from orchestrator.workspace.sandbox import Limits, SandboxResult
 from orchestrator.workspace.search import WORKER
 from orchestrator.workspace.workspace import Workspace
+from tests.helpers.sandbox_fixtures import SandboxRecorder
 
 TASK = load_task("read_fix_write")
 SKIPPED = ".git,.pytest_cache,__pycache__"
-
-
-class Recorder:
-    def __init__(self, answer: SandboxResult):
-        self.answer = answer
-        self.calls = []
-
-    def __call__(self, argv, cwd, home, limits=None):
-        self.calls.append((list(argv), cwd, home, limits))
-        return self.answer
 
 
 @pytest.fixture
@@ -35,7 +26,7 @@ def ws():
 
 @pytest.fixture
 def sandbox(monkeypatch):
-    recorder = Recorder(SandboxResult(0, "a.py:1: hit"))
+    recorder = SandboxRecorder(SandboxResult(0, "a.py:1: hit"))
     monkeypatch.setattr(search_module, "run_contained", recorder)
     return recorder
 
