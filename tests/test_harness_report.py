@@ -10,15 +10,8 @@ from orchestrator.report.build import build_report
 from orchestrator.report.outline import build_sections
 from orchestrator.report.plots import render_figures
 from orchestrator.report.render import render
-from orchestrator.results.records import ResultsDir, RunRecord, TurnRecord
-
-
-def run(task, n, passed, mode, **kw):
-    fields = dict(model="m", config_hash="h", backend="llamacpp", task=task, tier="basic", run=n, mode=mode,
-                  passed=passed, reason=None if passed else "wrong_fix", turns=4, tool_calls=3, malformed_calls=0,
-                  wall_s=10.0, prompt_tokens=1000, completion_tokens=100)
-    fields.update(kw)
-    return RunRecord(**fields)
+from orchestrator.results.records import ResultsDir, TurnRecord
+from tests.helpers.report_results import run_record as run
 
 
 def harness(first_prompt, first_bytes, tools, ended="answer", turns=12):

@@ -7,15 +7,8 @@ import pytest
 from orchestrator.report.build import build_report
 from orchestrator.report.harness_gap import harness_compare_tables
 from orchestrator.report.sections import DASH, frac, gib, model_name, num
-from orchestrator.results.records import ResultsDir, RunRecord
-
-
-def run(task, n, passed, mode, **kw):
-    fields = dict(model="m", config_hash="h", backend="llamacpp", task=task, tier="basic", run=n, mode=mode,
-                  passed=passed, reason=None if passed else "wrong_fix", turns=4, tool_calls=3, malformed_calls=0,
-                  wall_s=10.0, prompt_tokens=1000, completion_tokens=100)
-    fields.update(kw)
-    return RunRecord(**fields)
+from orchestrator.results.records import ResultsDir
+from tests.helpers.report_results import run_record as run
 
 
 def ended_as(ended):

@@ -10,6 +10,7 @@ from orchestrator.agent.stream import StreamAccumulator, ToolCallDraft, TurnMetr
 from orchestrator.agent.thinking import estimate_tokens, split_thinking
 from orchestrator.config import parse_config
 from orchestrator.metrics.turn_record import count_thinking
+from tests.helpers.stream_chunks import accumulate, delta, usage
 
 
 def turn_result(reasoning="", content="", calls=(), usage_reasoning=None, completion=None) -> TurnResult:
@@ -154,24 +155,6 @@ def test_a_turn_record_carries_every_figure_of_the_turn():
     assert plain.thinking_s == 0.0 and plain.thinking_tokens == 0 and plain.warm is True
     unknown = build_turn_record(base, 1, TurnResult("a", "a", "", [], "stop", TurnMetrics()), 0, 0, {}, None, True)
     assert unknown.thinking_s is None and unknown.wall_s is None
-
-
-def accumulate(timed_chunks, t_sent=0.0, t_end=None):
-    acc = StreamAccumulator(t_sent=t_sent)
-    for t, c in timed_chunks:
-        acc.feed(t, c)
-    return acc.finish(t_end if t_end is not None else timed_chunks[-1][0])
-
-
-def delta(t, finish=None, **fields):
-    return t, {"choices": [{"index": 0, "delta": fields, "finish_reason": finish}]}
-
-
-def usage(t, prompt, completion, cached=None):
-    u = {"prompt_tokens": prompt, "completion_tokens": completion}
-    if cached is not None:
-        u["prompt_tokens_details"] = {"cached_tokens": cached}
-    return t, {"choices": [], "usage": u}
 
 
 def test_vllm_per_request_metrics_are_read_under_each_name():

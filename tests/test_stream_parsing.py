@@ -5,25 +5,8 @@ call marker and its closer, the end-of-turn token allowance, and the 32-token pr
 import pytest
 
 from orchestrator.agent.losses import find_losses
-from orchestrator.agent.stream import StreamAccumulator, ToolCallDraft
-
-
-def delta(t, finish=None, **fields):
-    return t, {"choices": [{"index": 0, "delta": fields, "finish_reason": finish}]}
-
-
-def usage(t, prompt, completion, cached=None):
-    u = {"prompt_tokens": prompt, "completion_tokens": completion}
-    if cached is not None:
-        u["prompt_tokens_details"] = {"cached_tokens": cached}
-    return t, {"choices": [], "usage": u}
-
-
-def accumulate(timed_chunks, t_sent=0.0):
-    acc = StreamAccumulator(t_sent=t_sent)
-    for t, c in timed_chunks:
-        acc.feed(t, c)
-    return acc.finish(timed_chunks[-1][0])
+from orchestrator.agent.stream import ToolCallDraft
+from tests.helpers.stream_chunks import accumulate, delta, usage
 
 
 def test_a_delta_carrying_both_reasoning_field_names_is_thought_once():

@@ -1,18 +1,7 @@
 """A turn's thinking, from a scripted clock and fake chunks: timed from a first token read at clock zero,
 and an empty leaked think block beside parsed reasoning."""
 
-from orchestrator.agent.stream import StreamAccumulator
-
-
-def delta(t, finish=None, **fields):
-    return t, {"choices": [{"index": 0, "delta": fields, "finish_reason": finish}]}
-
-
-def accumulate(timed_chunks, t_sent=0.0, t_end=None):
-    acc = StreamAccumulator(t_sent=t_sent)
-    for t, c in timed_chunks:
-        acc.feed(t, c)
-    return acc.finish(t_end if t_end is not None else timed_chunks[-1][0])
+from tests.helpers.stream_chunks import accumulate, delta
 
 
 def test_thinking_time_counts_from_a_first_token_read_at_clock_zero():

@@ -28,6 +28,15 @@ def _run(model, task, run, passed, reason=None, mode="raw", **kw) -> RunRecord:
     return RunRecord(**fields)
 
 
+def run_record(task, n, passed, mode, **kw) -> RunRecord:
+    """One run of model "m" on llama.cpp, a wrong_fix when it failed: what the raw-vs-harness tests vary."""
+    fields = dict(model="m", config_hash="h", backend="llamacpp", task=task, tier="basic", run=n, mode=mode,
+                  passed=passed, reason=None if passed else "wrong_fix", turns=4, tool_calls=3, malformed_calls=0,
+                  wall_s=10.0, prompt_tokens=1000, completion_tokens=100)
+    fields.update(kw)
+    return RunRecord(**fields)
+
+
 def _turn(model, task, run, turn, **kw) -> TurnRecord:
     return TurnRecord(model=model, config_hash=f"hash-{model}", task=task, run=run, turn=turn, **kw)
 
